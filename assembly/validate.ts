@@ -1,0 +1,330 @@
+// Validation in two levels.
+//  - libbpf: what btf__new() rejects (btf_validate_type via btf_sanity_check):
+//    names resolvable, referenced ids in range, FUNC -> FUNC_PROTO. We also
+//    reject modifier/typedef/pointer/array chains that loop, since every tool
+//    that follows such a chain would otherwise have to guess.
+//  - kernel: btf_check_meta and each kind's *_check_meta, plus
+//    btf_check_type_tags (kernel/bpf/btf.c), which is what a module load runs.
+
+import { Btf } from "./btf";
+import { Err, fail } from "./errors";
+import {
+  BTF_MAX_NAME_OFFSET, BTF_MAX_TYPE, COMMON_LEN, INFO_RESERVED_MASK, KIND_ARRAY,
+  KIND_CONST, KIND_DATASEC, KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT,
+  KIND_FUNC, KIND_FUNC_PROTO, KIND_FWD, KIND_INT, KIND_PTR, KIND_RESTRICT,
+  KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG, KIND_UNION, KIND_VAR, KIND_VOLATILE,
+  KIND_MAX, KSYM_NAME_LEN, MEMBER_LEN, ENUM_LEN, ENUM64_LEN, PARAM_LEN, VARSECINFO_LEN,
+  T_INFO, T_NAME, T_SIZE, infoKflag, intBits, intEncoding, intOffset, kindName,
+  memberBitOffset, memberBitfieldSize,
+} from "./format";
+import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+
+@inline function recFileOff(btf: Btf, fileOff: u32, p: usize): i64 {
+  return <i64>fileOff + <i64>(p - btf.mem);
+}
+
+function idStr(id: u32): string { return "type [" + id.toString() + "]"; }
+
+/** libbpf-level checks over every own type. */
+export function validateLibbpf(btf: Btf, fileOff: u32): bool {
+  const cnt = btf.typeCnt();
+  const strEnd = btf.strEnd();
+  for (let id = btf.startId; id < cnt; id++) {
+    const p = btf.ownRec(id);
+    const kind = btf.recKind(p);
+    const vlen = btf.recVlen(p);
+    if (kind > KIND_MAX || kind == 0) continue; // skipped through the layout section
+    const ns = strFieldCount(kind, vlen);
+    for (let i: u32 = 0; i < ns; i++) {
+      const a = strFieldAddr(p, kind, i);
+      const off = load<u32>(a);
+      if (off >= strEnd)
+        return fail(Err.BAD_STR_OFFSET, recFileOff(btf, fileOff, a), id, idStr(id) + " " + kindName(kind) + ": " + (i == 0 ? "name" : "member name") + " offset " + off.toString() + " is outside the string section (" + strEnd.toString() + ")");
+    }
+    const ni = typeIdFieldCount(kind, vlen);
+    for (let i: u32 = 0; i < ni; i++) {
+      if (kind == KIND_FWD) break; // FWD's type slot is not a reference
+      const a = typeIdFieldAddr(p, kind, i);
+      const ref = load<u32>(a);
+      if (ref >= cnt)
+        return fail(Err.BAD_TYPE_ID, recFileOff(btf, fileOff, a), id, idStr(id) + " " + kindName(kind) + " references type [" + ref.toString() + "], beyond the last id " + (cnt - 1).toString());
+    }
+    if (kind == KIND_FUNC) {
+      const t = load<u32>(p, T_SIZE);
+      if (btf.kind(t) != KIND_FUNC_PROTO)
+        return fail(Err.BAD_FUNC, recFileOff(btf, fileOff, p + T_SIZE), id, idStr(id) + " FUNC: referenced type [" + t.toString() + "] is not FUNC_PROTO");
+    }
+  }
+  return checkChainLoops(btf, fileOff);
+}
+
+/** Kinds whose single reference is followed by tools without any stop. */
+@inline function isChainKind(kind: u32): bool {
+  return kind == KIND_TYPEDEF || kind == KIND_VOLATILE || kind == KIND_CONST ||
+    kind == KIND_RESTRICT || kind == KIND_TYPE_TAG || kind == KIND_PTR || kind == KIND_ARRAY;
+}
+
+/**
+ * Chains of TYPEDEF/CV/TYPE_TAG/PTR/ARRAY form a functional graph (one
+ * successor each). Find a cycle among own types in O(n) with three colours,
+ * iteratively. Cycles need not be guarded elsewhere after this.
+ */
+function checkChainLoops(btf: Btf, fileOff: u32): bool {
+  const n = btf.count;
+  if (n == 0) return true;
+  const start = btf.startId;
+  const state = heap.alloc(n); // 0 new, 1 on the current walk, 2 done
+  memory.fill(state, 0, n);
+  let ok = true;
+  for (let i: u32 = 0; i < n && ok; i++) {
+    if (load<u8>(state + i) != 0) continue;
+    // Walk forward marking 1.
+    let id = start + i;
+    while (true) {
+      if (id < start) break; // reached the base: no cycle through here
+      const j = id - start;
+      const s = load<u8>(state + j);
+      if (s == 2) break;
+      if (s == 1) {
+        const p = btf.ownRec(id);
+        ok = fail(Err.LOOP, recFileOff(btf, fileOff, p), id, idStr(id) + " " + kindName(btf.recKind(p)) + " is part of a reference chain that loops");
+        break;
+      }
+      store<u8>(state + j, 1);
+      const p = btf.ownRec(id);
+      const k = btf.recKind(p);
+      if (!isChainKind(k)) break;
+      id = load<u32>(p + (k == KIND_ARRAY ? COMMON_LEN : T_SIZE));
+      if (id == 0) break;
+    }
+    // Walk again marking 2.
+    id = start + i;
+    while (id >= start) {
+      const j = id - start;
+      if (load<u8>(state + j) != 1) break;
+      store<u8>(state + j, 2);
+      const p = btf.ownRec(id);
+      const k = btf.recKind(p);
+      if (!isChainKind(k)) break;
+      id = load<u32>(p + (k == KIND_ARRAY ? COMMON_LEN : T_SIZE));
+      if (id == 0) break;
+    }
+  }
+  heap.free(state);
+  return ok;
+}
+
+// ---- kernel level -------------------------------------------------------
+
+/** btf_name_valid_identifier. */
+function validIdentifier(btf: Btf, off: u32): bool {
+  const p = btf.str(off);
+  let c = <u32>load<u8>(p);
+  if (!(isAlpha(c) || c == 0x5f || c == 0x2e)) return false;
+  let n: u32 = 1;
+  while (true) {
+    c = <u32>load<u8>(p + n);
+    if (c == 0) break;
+    if (!(isAlpha(c) || isDigit(c) || c == 0x5f || c == 0x2e)) return false;
+    n++;
+    if (n >= KSYM_NAME_LEN) return false;
+  }
+  return true;
+}
+
+/** btf_name_valid_section: non-empty, printable. */
+function validSectionName(btf: Btf, off: u32): bool {
+  const p = btf.str(off);
+  let n: u32 = 0;
+  while (true) {
+    const c = <u32>load<u8>(p + n);
+    if (c == 0) break;
+    if (c < 0x20 || c > 0x7e) return false;
+    n++;
+    if (n >= KSYM_NAME_LEN) return false;
+  }
+  return n > 0;
+}
+
+@inline function isAlpha(c: u32): bool { return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a; }
+@inline function isDigit(c: u32): bool { return c >= 0x30 && c <= 0x39; }
+
+@inline function roundupBytes(bits: u64): u64 { return (bits + 7) >> 3; }
+
+/** btf_check_meta + per-kind *_check_meta + btf_check_type_tags. */
+export function validateKernel(btf: Btf, fileOff: u32): bool {
+  const cnt = btf.typeCnt();
+  if (cnt - 1 > BTF_MAX_TYPE) return fail(Err.TOO_MANY_TYPES, fileOff, 0, "exceeded the kernel's maximum number of types (" + BTF_MAX_TYPE.toString() + ")");
+  for (let id = btf.startId; id < cnt; id++) {
+    if (!checkMeta(btf, fileOff, id)) return false;
+  }
+  return checkTypeTags(btf, fileOff);
+}
+
+function bad(code: i32, btf: Btf, fileOff: u32, p: usize, id: u32, what: string): bool {
+  const kind = btf.recKind(btf.ownRec(id));
+  return fail(code, recFileOff(btf, fileOff, p), id, idStr(id) + " " + kindName(kind) + ": " + what);
+}
+
+function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
+  const p = btf.ownRec(id);
+  const info = load<u32>(p, T_INFO);
+  const nameOff = load<u32>(p, T_NAME);
+  const sz = load<u32>(p, T_SIZE);
+  const kind = btf.recKind(p);
+  const vlen = btf.recVlen(p);
+  const kflag = infoKflag(info);
+  if (!btf.wide && (info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
+  if (kind == 0 || kind > KIND_MAX) return bad(Err.UNKNOWN_KIND, btf, fileOff, p + T_INFO, id, "invalid kind " + kind.toString());
+  if (nameOff > BTF_MAX_NAME_OFFSET) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString());
+  const q = p + COMMON_LEN;
+  switch (kind) {
+    case KIND_INT: {
+      const w = load<u32>(q);
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (w & 0xf0000000) return bad(Err.BAD_ENCODING, btf, fileOff, q, id, "invalid int_data 0x" + w.toString(16));
+      const bits = intBits(w), off = intOffset(w);
+      if (bits + off > 128) return bad(Err.BAD_SIZE, btf, fileOff, q, id, "nr_bits exceeds 128");
+      if (roundupBytes(<u64>(bits + off)) > <u64>sz) return bad(Err.BAD_SIZE, btf, fileOff, q, id, "nr_bits exceeds type_size");
+      const enc = intEncoding(w);
+      if (enc != 0 && enc != 1 && enc != 2 && enc != 4) return bad(Err.BAD_ENCODING, btf, fileOff, q, id, "unsupported int encoding " + enc.toString());
+      break;
+    }
+    case KIND_PTR: case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST:
+    case KIND_RESTRICT: case KIND_TYPE_TAG: {
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (kflag && kind != KIND_TYPE_TAG) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (sz > BTF_MAX_TYPE) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
+      if (kind == KIND_TYPEDEF) {
+        if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      } else if (kind == KIND_TYPE_TAG) {
+        if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      } else if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      break;
+    }
+    case KIND_ARRAY: {
+      if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (sz != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size != 0");
+      if (load<u32>(q) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem");
+      if (load<u32>(q, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index");
+      break;
+    }
+    case KIND_STRUCT: case KIND_UNION: {
+      if (nameOff != 0 && !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      let lastBits: u32 = 0;
+      for (let i: u32 = 0; i < vlen; i++) {
+        const m = q + <usize>i * MEMBER_LEN;
+        const mn = load<u32>(m);
+        if (mn > BTF_MAX_NAME_OFFSET) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset");
+        if (mn != 0 && !validIdentifier(btf, mn)) return bad(Err.BAD_NAME, btf, fileOff, m, id, "invalid member name");
+        if (load<u32>(m, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
+        const raw = load<u32>(m, 8);
+        const bitOff = memberBitOffset(raw, kflag);
+        if (kind == KIND_UNION && bitOff != 0) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " in a union");
+        // Bit offsets must not go backwards (equal allowed for zero-size members).
+        if (lastBits > bitOff) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " (before the previous member)");
+        if (roundupBytes(<u64>bitOff) > <u64>sz) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "member bits_offset " + bitOff.toString() + " exceeds the struct size " + sz.toString());
+        lastBits = bitOff;
+      }
+      break;
+    }
+    case KIND_ENUM: case KIND_ENUM64: {
+      if (sz == 0 || sz > 8 || (sz & (sz - 1)) != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "unexpected size " + sz.toString());
+      if (nameOff != 0 && !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      const step: u32 = kind == KIND_ENUM ? ENUM_LEN : ENUM64_LEN;
+      for (let i: u32 = 0; i < vlen; i++) {
+        const e = q + <usize>i * step;
+        const en = load<u32>(e);
+        if (en == 0 || en > BTF_MAX_NAME_OFFSET || !validIdentifier(btf, en)) return bad(Err.BAD_NAME, btf, fileOff, e, id, "invalid enumerator name");
+      }
+      break;
+    }
+    case KIND_FWD: {
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (sz != 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "type != 0");
+      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      break;
+    }
+    case KIND_FUNC: {
+      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (vlen > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, p + T_INFO, id, "invalid func linkage " + vlen.toString());
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      break;
+    }
+    case KIND_FUNC_PROTO: {
+      if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      for (let i: u32 = 0; i < vlen; i++) {
+        const a = q + <usize>i * PARAM_LEN;
+        const pn = load<u32>(a);
+        if (pn != 0 && !validIdentifier(btf, pn)) return bad(Err.BAD_NAME, btf, fileOff, a, id, "invalid param name");
+      }
+      break;
+    }
+    case KIND_VAR: {
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (sz == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
+      const linkage = load<u32>(q);
+      if (linkage > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, q, id, "linkage " + linkage.toString() + " not supported");
+      break;
+    }
+    case KIND_DATASEC: {
+      if (sz == 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size == 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (nameOff == 0 || !validSectionName(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      let last: u64 = 0, sum: u64 = 0;
+      for (let i: u32 = 0; i < vlen; i++) {
+        const v = q + <usize>i * VARSECINFO_LEN;
+        const vt = load<u32>(v), vo = load<u32>(v, 4), vs = load<u32>(v, 8);
+        if (vt == 0) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id");
+        if (<u64>vo < last) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset");
+        if (vs == 0 || vs > sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 8, id, "invalid var size");
+        if (<u64>vo + vs > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset+size");
+        last = <u64>vo + vs;
+        sum += vs;
+      }
+      if (sum > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, p + T_SIZE, id, "invalid btf_info size");
+      break;
+    }
+    case KIND_FLOAT: {
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (sz != 2 && sz != 4 && sz != 8 && sz != 12 && sz != 16) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "invalid type_size " + sz.toString());
+      break;
+    }
+    case KIND_DECL_TAG: {
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
+      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (load<i32>(q) < -1) return bad(Err.BAD_DECL_TAG, btf, fileOff, q, id, "invalid component_idx");
+      break;
+    }
+  }
+  return true;
+}
+
+/** btf_check_type_tags: TYPE_TAGs must precede other modifiers; chains bounded. */
+function checkTypeTags(btf: Btf, fileOff: u32): bool {
+  const cnt = btf.typeCnt();
+  for (let id = btf.startId; id < cnt; id++) {
+    const k0 = btf.kind(id);
+    if (!(k0 == KIND_TYPEDEF || k0 == KIND_VOLATILE || k0 == KIND_CONST || k0 == KIND_RESTRICT || k0 == KIND_TYPE_TAG)) continue;
+    let cur = id;
+    let inTags = k0 == KIND_TYPE_TAG;
+    let n: u32 = 0;
+    while (true) {
+      const k = btf.kind(cur);
+      if (!(k == KIND_TYPEDEF || k == KIND_VOLATILE || k == KIND_CONST || k == KIND_RESTRICT || k == KIND_TYPE_TAG)) break;
+      if (k == KIND_TYPE_TAG) {
+        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": type tags don't precede modifiers");
+      } else inTags = false;
+      if (++n > 32) return fail(Err.LOOP, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": max modifier chain length or cycle detected");
+      cur = btf.sizeOrType(cur);
+    }
+  }
+  return true;
+}

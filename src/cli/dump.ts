@@ -1,0 +1,37 @@
+// btfkit dump FILE [--base B] [--format raw|json|c] [-o OUT] [--validate L]
+// raw is byte-identical to `bpftool btf dump file FILE [-B B] format raw`.
+
+import { VerbSpec, parseArgs, str } from "./args.js";
+import { loadFile, validateLevel, writeOutputAtomic, writeStdout } from "./io.js";
+import { BtfError } from "../errors.js";
+import { Btf } from "../btf.js";
+
+export const spec: VerbSpec = {
+  usage: "btfkit dump FILE [--base B] [--format raw|json|c] [-o OUT] [--validate libbpf|kernel]",
+  summary: "raw text as bpftool, JSON, or a C header",
+  options: { base: "string", format: "string", out: "string", validate: "string" },
+  aliases: { o: "out" },
+  minPositionals: 1, maxPositionals: 1,
+};
+
+/** Extra dump formats register here (the C header dump adds "c"). */
+export const formats: Record<string, (btf: Btf, argv: Record<string, unknown>) => Uint8Array> = {
+  raw: (btf) => btf.dumpRawBytes(),
+  json: (btf) => btf.dumpJsonBytes(),
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { positionals, opts } = parseArgs(argv, spec);
+  const level = validateLevel(opts.validate);
+  const format = str(opts.format) ?? "raw";
+  const render = formats[format];
+  if (!render) throw new BtfError("USAGE", `unknown format ${format} (${Object.keys(formats).join(", ")})`);
+  const basePath = str(opts.base);
+  const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
+  const btf = await loadFile(positionals[0], { base, validate: level });
+  const bytes = render(btf, opts);
+  const o = str(opts.out);
+  if (o) writeOutputAtomic(o, bytes);
+  else writeStdout(bytes);
+  return 0;
+}

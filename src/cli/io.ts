@@ -1,0 +1,54 @@
+// File access for the CLI (Node's fs, which Deno provides too). Outputs are
+// written atomically: to a temporary file in the same directory, then renamed,
+// so a failed run never leaves a half-written file.
+
+import { readFileSync, writeFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { dirname, basename, join } from "node:path";
+import { BtfError } from "../errors.js";
+import { Btf, ValidateLevel } from "../btf.js";
+import { loadBtf } from "../load.js";
+
+export function readInput(path: string): Uint8Array {
+  try {
+    const b = readFileSync(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new BtfError("USAGE", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+}
+
+export function writeOutputAtomic(path: string, data: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.btfkit-${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* nothing to clean */ }
+    throw new BtfError("USAGE", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+}
+
+/** Write to stdout without going through a JS string for large outputs. */
+export function writeStdout(data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(1, data, off, Math.min(data.length - off, 1 << 20));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      if ((e as NodeJS.ErrnoException).code === "EPIPE") return;
+      throw e;
+    }
+  }
+}
+
+export function validateLevel(v: unknown): ValidateLevel {
+  if (v === undefined) return "libbpf";
+  if (v === "libbpf" || v === "kernel") return v;
+  throw new BtfError("USAGE", `--validate takes libbpf or kernel, not ${String(v)}`);
+}
+
+/** Load FILE (any form) on an optional base file. */
+export async function loadFile(path: string, opts: { base?: Btf; validate?: ValidateLevel } = {}): Promise<Btf> {
+  return loadBtf(readInput(path), { base: opts.base, validate: opts.validate, file: path });
+}

@@ -1,0 +1,208 @@
+// Input sniffing and unwrapping, by content, never by file name: raw BTF,
+// ELF, gzip, xz, zstd, LZ4 (legacy frame, as 6.1 cloud kernels use) and x86
+// bzImage kernels. Every decompressor's output is capped.
+//
+// Libraries (all pure JS or wasm, identical in Node, Deno and browsers):
+//  - fflate: gzip, synchronous, small, widely used.
+//  - fzstd: zstd, synchronous, by the same author.
+//  - xz-decompress: xz-embedded compiled to wasm; streaming and async only,
+//    which is why unwrap() is async.
+//  - LZ4 legacy frames are decoded by lz4.ts (the format is 40 lines).
+
+import { Gunzip } from "fflate";
+import { decompress as zstdDecompress } from "fzstd";
+import { XzReadableStream } from "xz-decompress";
+import { BtfError } from "./errors.js";
+import { lz4LegacyDecode } from "./lz4.js";
+
+export type InputKind = "btf" | "btf-be" | "elf" | "gzip" | "xz" | "zstd" | "lz4" | "bzimage" | "unknown";
+
+/** Default cap on any decompressed output: 512 MiB (a vmlinux ELF is ~60 MB). */
+export const DEFAULT_MAX_DECOMPRESSED = 512 * 1024 * 1024;
+
+export function sniff(b: Uint8Array): InputKind {
+  if (b.length >= 2 && b[0] === 0x9f && b[1] === 0xeb) return "btf";
+  if (b.length >= 2 && b[0] === 0xeb && b[1] === 0x9f) return "btf-be";
+  if (b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return "elf";
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return "gzip";
+  if (b.length >= 6 && b[0] === 0xfd && b[1] === 0x37 && b[2] === 0x7a && b[3] === 0x58 && b[4] === 0x5a && b[5] === 0x00) return "xz";
+  if (b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return "zstd";
+  if (b.length >= 4 && b[0] === 0x02 && b[1] === 0x21 && b[2] === 0x4c && b[3] === 0x18) return "lz4";
+  // x86 boot protocol: "HdrS" at 0x202 and the 0xAA55 boot flag at 0x1fe.
+  if (b.length >= 0x250 && b[0x1fe] === 0x55 && b[0x1ff] === 0xaa &&
+      b[0x202] === 0x48 && b[0x203] === 0x64 && b[0x204] === 0x72 && b[0x205] === 0x53) return "bzimage";
+  return "unknown";
+}
+
+export interface UnwrapOptions {
+  /** Cap on each decompressed output, in bytes. */
+  maxSize?: number;
+}
+
+export interface Unwrapped {
+  bytes: Uint8Array;
+  /** What was peeled off, outermost first, e.g. ["bzimage", "xz"]. */
+  layers: string[];
+  kind: InputKind;
+}
+
+function tooLarge(what: string, max: number): BtfError {
+  return new BtfError("TOO_LARGE", `${what} output exceeds the cap of ${max} bytes`);
+}
+
+function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
+  if (b.length < 18) throw new BtfError("BAD_COMPRESSED", "gzip data truncated", { offset: b.length });
+  // Streaming, so the cap holds whatever ISIZE claims (it is only the size mod 2^32).
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let ended = false;
+  const g = new Gunzip((chunk, final) => {
+    total += chunk.length;
+    if (total > max) throw tooLarge("gzip", max);
+    chunks.push(chunk);
+    if (final) ended = true;
+  });
+  try {
+    g.push(b, true);
+  } catch (e) {
+    if (e instanceof BtfError) throw e;
+    throw new BtfError("BAD_COMPRESSED", `gzip: ${(e as Error).message}`);
+  }
+  if (!ended) throw new BtfError("BAD_COMPRESSED", "gzip stream truncated", { offset: b.length });
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+function zstdFrameContentSize(b: Uint8Array): number | undefined {
+  // Frame header: magic(4), FHD(1): FCS flag bits 6-7, single-segment bit 5, dict id bits 0-1.
+  if (b.length < 6) return undefined;
+  const fhd = b[4];
+  const fcsFlag = fhd >> 6;
+  const single = (fhd >> 5) & 1;
+  const didFlag = fhd & 3;
+  let p = 5 + (single ? 0 : 1) + [0, 1, 2, 4][didFlag];
+  const fcsLen = [single ? 1 : 0, 2, 4, 8][fcsFlag];
+  if (fcsLen === 0 || p + fcsLen > b.length) return undefined;
+  let v = 0;
+  for (let i = fcsLen - 1; i >= 0; i--) v = v * 256 + b[p + i];
+  if (fcsLen === 2) v += 256;
+  return v;
+}
+
+function unzstdCapped(b: Uint8Array, max: number): Uint8Array {
+  const fcs = zstdFrameContentSize(b);
+  if (fcs !== undefined && fcs > max) throw tooLarge("zstd", max);
+  try {
+    const out = fcs !== undefined ? zstdDecompress(b, new Uint8Array(fcs)) : zstdDecompress(b);
+    if (out.length > max) throw tooLarge("zstd", max);
+    return out;
+  } catch (e) {
+    if (e instanceof BtfError) throw e;
+    throw new BtfError("BAD_COMPRESSED", `zstd: ${(e as Error).message}`);
+  }
+}
+
+async function unxzCapped(b: Uint8Array, max: number): Promise<Uint8Array> {
+  const src = new ReadableStream<Uint8Array>({
+    start(ctrl) { ctrl.enqueue(b); ctrl.close(); },
+  });
+  const reader = new XzReadableStream(src).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > max) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge("xz", max);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof BtfError) throw e;
+    throw new BtfError("BAD_COMPRESSED", `xz: ${(e as Error).message ?? e}`);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+/** The compressed payload of an x86 bzImage (boot protocol >= 2.08), without the appended size. */
+export function bzImagePayload(b: Uint8Array): { payload: Uint8Array; expectedSize?: number } {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let setupSects = b[0x1f1];
+  if (setupSects === 0) setupSects = 4;
+  const version = dv.getUint16(0x206, true);
+  if (version < 0x208) throw new BtfError("UNSUPPORTED", `bzImage boot protocol ${version.toString(16)} has no payload fields`, { offset: 0x206 });
+  const payloadOffset = dv.getUint32(0x248, true);
+  const payloadLength = dv.getUint32(0x24c, true);
+  const start = (setupSects + 1) * 512 + payloadOffset;
+  if (payloadLength < 4 || start + payloadLength > b.length)
+    throw new BtfError("BAD_SECTION", `bzImage payload [${start}, +${payloadLength}) is outside the file (${b.length} bytes)`, { offset: 0x248 });
+  const payload = b.subarray(start, start + payloadLength);
+  return { payload, expectedSize: undefined };
+}
+
+/**
+ * Peel compression and kernel-image layers until raw BTF or ELF is left.
+ * At most 4 layers, so a file that decompresses into itself cannot loop.
+ */
+export async function unwrap(input: Uint8Array, opts: UnwrapOptions = {}): Promise<Unwrapped> {
+  const max = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED;
+  let bytes = input;
+  const layers: string[] = [];
+  for (let depth = 0; depth < 5; depth++) {
+    const kind = sniff(bytes);
+    switch (kind) {
+      case "btf": case "btf-be": case "elf":
+        return { bytes, layers, kind };
+      case "gzip": bytes = gunzipCapped(bytes, max); break;
+      case "zstd": bytes = unzstdCapped(bytes, max); break;
+      case "xz": bytes = await unxzCapped(bytes, max); break;
+      case "lz4": bytes = lz4LegacyDecode(bytes, max); break;
+      case "bzimage": {
+        const { payload } = bzImagePayload(bytes);
+        const inner = sniff(payload);
+        // Non-gzip kernel payloads carry the decompressed size in their last 4 bytes.
+        bytes = inner === "gzip" ? payload : payload.subarray(0, payload.length - 4);
+        break;
+      }
+      default:
+        throw new BtfError("BAD_MAGIC", layers.length
+          ? `after ${layers.join(" -> ")}: not BTF, ELF or a known compression format`
+          : "not BTF, ELF, a kernel image or a known compression format (gzip, xz, zstd, lz4)", { offset: 0 });
+    }
+    layers.push(kind);
+  }
+  throw new BtfError("BAD_COMPRESSED", `too many nested layers (${layers.join(" -> ")})`);
+}
+
+/** Synchronous unwrap for the formats that allow it (everything but xz). */
+export function unwrapSync(input: Uint8Array, opts: UnwrapOptions = {}): Unwrapped {
+  const max = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED;
+  let bytes = input;
+  const layers: string[] = [];
+  for (let depth = 0; depth < 5; depth++) {
+    const kind = sniff(bytes);
+    switch (kind) {
+      case "btf": case "btf-be": case "elf": return { bytes, layers, kind };
+      case "gzip": bytes = gunzipCapped(bytes, max); break;
+      case "zstd": bytes = unzstdCapped(bytes, max); break;
+      case "lz4": bytes = lz4LegacyDecode(bytes, max); break;
+      case "xz": throw new BtfError("UNSUPPORTED", "xz input needs the asynchronous API (Btf.load / unwrap)");
+      case "bzimage": {
+        const { payload } = bzImagePayload(bytes);
+        bytes = sniff(payload) === "gzip" ? payload : payload.subarray(0, payload.length - 4);
+        break;
+      }
+      default: throw new BtfError("BAD_MAGIC", "not BTF, ELF, a kernel image or a known compression format", { offset: 0 });
+    }
+    layers.push(kind);
+  }
+  throw new BtfError("BAD_COMPRESSED", `too many nested layers (${layers.join(" -> ")})`);
+}
