@@ -8,3 +8,5 @@ export { loadBtf, loadBtfSync } from "./load.js";
 export type { LoadOptions } from "./load.js";
 export { sniff, unwrap, unwrapSync, DEFAULT_MAX_DECOMPRESSED } from "./input.js";
 export type { InputKind, Unwrapped, UnwrapOptions } from "./input.js";
+export { BtfBuilder, INT_SIGNED, INT_CHAR, INT_BOOL } from "./builder.js";
+export type { Linkage } from "./builder.js";
