@@ -7,7 +7,7 @@
 set -euo pipefail
 S=${SHARED:-../shared}; C=$S/corpus; G=$S/golden; F=test/fixtures
 MODS="loop tcp_bbr cast_common veth bridge nf_conntrack zl10353"
-rm -rf "$F"; mkdir -p "$F"
+find "$F" -mindepth 1 -maxdepth 1 ! -name wrapped -exec rm -rf {} +; mkdir -p "$F"
 for k in k61-50 k61-47; do
   mkdir -p "$F/$k/modules" "$F/golden/raw/$k" "$F/golden/distill/$k"
   cp "$C/$k/vmlinux.btf.gz" "$F/$k/"
@@ -36,3 +36,5 @@ done
 cp "$G/c/k61-50/vmlinux.h.gz" "$F/golden/c/k61-50/"
 cp "$G/c/k61-50/modules/loop.h.gz" "$F/golden/c/k61-50/modules/"
 du -sh "$F"; find "$F" -type f | wc -l
+# test/fixtures/wrapped/ (compressed forms of loop.btf and a synthetic bzImage) was made once
+# with xz/zstd/lz4 -l and a short Python script; see test/input.test.ts for what each holds.
