@@ -277,3 +277,5 @@ export function builderFree(h: i32): void {
   w.dispose();
   unchecked(builders[h] = null);
 }
+
+export * from "./api/check";
