@@ -78,6 +78,9 @@ function reinstantiate(): void {
   generation++;
 }
 
+/** Current size of the core's linear memory (it only grows: a high-water mark). */
+export function wasmMemoryBytes(): number { return core ? core.memory.buffer.byteLength : 0; }
+
 /** Milliseconds spent compiling and instantiating in init(). */
 export function coldStart(): number { return coldStartMs; }
 export function currentGeneration(): number { return generation; }

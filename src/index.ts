@@ -1,5 +1,5 @@
 // btfkit's public API: `await init()` once, then synchronous calls.
-export { init, coldStart } from "./core.js";
+export { init, coldStart, wasmMemoryBytes } from "./core.js";
 export type { InitOptions } from "./core.js";
 export { BtfError } from "./errors.js";
 export { Btf, TypeView, KIND_NAMES, kindNumber } from "./btf.js";

@@ -1,0 +1,56 @@
+// Entry points the fuzzer drives on every input that parses. A target whose
+// API is not in the bundle yet reports itself unavailable rather than faking
+// a run. Each returns its output so determinism can be checked.
+export const TARGETS = [
+  {
+    name: "validate-kernel",
+    available: () => true,
+    deterministic: true,
+    run(_ctx, btf) {
+      try { btf.validateKernel(); return "ok"; } catch (e) { if (e?.code) return e.code; throw e; }
+    },
+  },
+  { name: "dump-raw", available: () => true, deterministic: true, run: (_c, btf) => btf.dumpRawBytes() },
+  { name: "dump-json", available: () => true, deterministic: true, run: (_c, btf) => btf.dumpJsonBytes() },
+  {
+    name: "write-big-endian-roundtrip",
+    available: () => true,
+    deterministic: true,
+    run({ api, base }, btf) {
+      const le = btf.toBytes();
+      const be = btf.toBytes({ endian: "big" });
+      // parse(write(x)) == x is an invariant on anything we accepted.
+      const back = api.Btf.parse(le, { base });
+      const same = back.dumpRaw() === btf.dumpRaw();
+      back.free();
+      if (!same) throw new Error("little-endian write/parse changed the types");
+      return be;
+    },
+  },
+  {
+    name: "dump-c",
+    available: (api) => typeof api.Btf.prototype.dumpC === "function",
+    deterministic: true,
+    run: (_c, btf) => btf.dumpC({ bare: true }),
+  },
+  {
+    name: "distill-relocate",
+    available: (api) => typeof api.distill === "function" && typeof api.relocate === "function",
+    deterministic: false,
+    run({ api, other }, btf) {
+      const d = api.distill(btf);
+      try {
+        const r = api.relocate(d.split, other);
+        r.btf.free();
+      } catch (e) { if (!e?.code) throw e; }
+      d.split.free(); d.base.free();
+      return null;
+    },
+  },
+  {
+    name: "dedup",
+    available: (api) => typeof api.Btf.prototype.dedup === "function",
+    deterministic: true,
+    run(_c, btf) { const d = btf.dedup(); const b = d.toBytes(); d.free(); return b; },
+  },
+];
