@@ -10,5 +10,5 @@ export { sniff, unwrap, unwrapSync, DEFAULT_MAX_DECOMPRESSED } from "./input.js"
 export type { InputKind, Unwrapped, UnwrapOptions } from "./input.js";
 export { BtfBuilder, INT_SIGNED, INT_CHAR, INT_BOOL } from "./builder.js";
 export type { Linkage } from "./builder.js";
-export { layoutDiff } from "./layout.js";
+export { layoutDiff, embeddedBaseTypes } from "./layout.js";
 export type { LayoutDifference } from "./layout.js";

@@ -1,6 +1,6 @@
 // Strict layout comparison of one type across two BTFs (check --strict).
 import { Btf } from "./btf.js";
-import { guard, copyInCString, lastError, takeResultText } from "./core.js";
+import { guard, copyInCString, lastError, takeResult, takeResultText } from "./core.js";
 
 export interface LayoutDifference {
   /** Member path from the compared type, e.g. "device.kobj.name". */
@@ -24,5 +24,16 @@ export function layoutDiff(a: Btf, aId: number, b: Btf, bId: number, rootName = 
     } finally {
       c.memFree(p);
     }
+  });
+}
+
+/** Base type ids that the split embeds (reached from a split struct/union member without a pointer). */
+export function embeddedBaseTypes(split: Btf): Uint32Array {
+  return guard((c) => {
+    split.core();
+    const n = c.embeddedBaseTypes(split.handle);
+    if (n < 0) throw lastError(c);
+    const raw = takeResult(c);
+    return new Uint32Array(raw.buffer, raw.byteOffset, n).slice();
   });
 }

@@ -65,3 +65,24 @@ describe("layoutDiff (check --strict)", () => {
     k47.free();
   });
 });
+
+describe("embeddedBaseTypes", () => {
+  it("lists base structs a module embeds, not those it only points to", async () => {
+    const { embeddedBaseTypes } = await import("../src/index.js");
+    const base = Btf.parse(fixture("k61-50/vmlinux.btf.gz"));
+    const mod = Btf.parse(fixture("k61-50/modules/loop.btf.gz"), { base });
+    const ids = [...embeddedBaseTypes(mod)];
+    const names = ids.map((id) => mod.type(id).name);
+    // struct loop_device embeds a struct mutex, struct list_head, struct work_struct ...
+    expect(names).toContain("mutex");
+    expect(names).toContain("list_head");
+    // ... and holds struct file only through a pointer.
+    expect(names).not.toContain("file");
+    for (const id of ids) {
+      expect(id).toBeLessThan(mod.startId);
+      expect(["STRUCT", "UNION"]).toContain(mod.type(id).kindName);
+    }
+    mod.free();
+    base.free();
+  });
+});
