@@ -12,6 +12,7 @@ import {
 } from "./format";
 import { cstrEqLit } from "./bytes";
 import { StrIndex, indexSection } from "./strings";
+import { NameIndex } from "./names";
 
 /** A zeroed record standing for id 0 (VOID), so lookups of 0 need no branch. */
 const VOID_REC: usize = memory.data(16);
@@ -52,6 +53,8 @@ export class Btf {
 
   /** Lazily built map from string contents to offsets (own section only). */
   strIndex: StrIndex | null = null;
+  /** Lazily built index of own type names (names.ts). */
+  names: NameIndex | null = null;
   /** Pointer size guessed from the types (libbpf determine_ptr_size), -1 when unknown. */
   ptrSizeCache: i32 = -2;
   refs: i32 = 1;
@@ -127,6 +130,40 @@ export class Btf {
     if (this.strIndex === null) this.strIndex = indexSection(this.strs, this.strLen);
     const local = this.strIndex!.find(p);
     return local < 0 ? -1 : local + <i64>this.startStrOff;
+  }
+
+  /** Own types by name: built on first use, then O(1) per lookup. */
+  nameIndex(): NameIndex {
+    if (this.names !== null) return this.names!;
+    const idx = new NameIndex(this.startId, this.count);
+    const cnt = this.typeCnt();
+    // Insert in descending id order so each chain reads in ascending order.
+    for (let id = cnt - 1; id >= this.startId; id--) {
+      const off = load<u32>(this.ownRec(id), T_NAME);
+      if (off == 0) continue;
+      const a = idx.slot(this.str(off), this);
+      store<u32>(idx.next + (<usize>(id - this.startId) << 2), load<u32>(a));
+      store<u32>(a, id);
+    }
+    this.names = idx;
+    return idx;
+  }
+
+  /**
+   * The next id after `after` whose name equals the string at `p` (and whose
+   * kind is `kind`, 0 = any), base chain first; 0 when there is none.
+   */
+  findNext(p: usize, kind: u32, after: u32): u32 {
+    if (this.base !== null && after < this.startId) {
+      const r = this.base!.findNext(p, kind, after);
+      if (r != 0) return r;
+    }
+    const idx = this.nameIndex();
+    let id = load<u32>(idx.slot(p, this));
+    while (id != 0 && (id <= after || (kind != 0 && this.kind(id) != kind))) {
+      id = load<u32>(idx.next + (<usize>(id - this.startId) << 2));
+    }
+    return id;
   }
 
   /** Strip modifiers and typedefs (bounded, so loops cannot hang). */
@@ -207,6 +244,8 @@ export class Btf {
     if (this.index != 0) heap.free(this.index);
     if (this.owned != 0) heap.free(this.owned);
     if (this.strIndex !== null) this.strIndex!.dispose();
+    if (this.names !== null) this.names!.dispose();
+    this.names = null;
     this.index = 0;
     this.owned = 0;
     this.strIndex = null;

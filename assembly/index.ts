@@ -131,15 +131,8 @@ export function typeResolveSize(h: i32, id: u32, ptrSize: i32): f64 {
  */
 export function btfFindNext(h: i32, name: usize, kind: u32, after: u32): u32 {
   const b = getBtf(h);
-  if (b === null) return 0;
-  const cnt = b.typeCnt();
-  for (let id = after + 1; id < cnt; id++) {
-    if (kind != 0 && b.kind(id) != kind) continue;
-    const off = b.nameOff(id);
-    if (off == 0) continue;
-    if (cstrcmp(b.str(off), name) == 0) return id;
-  }
-  return 0;
+  if (b === null || load<u8>(name) == 0) return 0;
+  return b.findNext(name, kind, after);
 }
 
 // ---- dumps & writing ----------------------------------------------------

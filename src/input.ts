@@ -63,7 +63,14 @@ function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
     if (final) ended = true;
   });
   try {
-    g.push(b, true);
+    // fflate emits a push's whole output at once, so feed it in small slices:
+    // deflate expands at most ~1032:1, which bounds what one slice can produce
+    // before the cap check runs.
+    const SLICE = 4096;
+    for (let off = 0; off < b.length; off += SLICE) {
+      const end = Math.min(b.length, off + SLICE);
+      g.push(b.subarray(off, end), end === b.length);
+    }
   } catch (e) {
     if (e instanceof BtfError) throw e;
     throw new BtfError("BAD_COMPRESSED", `gzip: ${(e as Error).message}`);

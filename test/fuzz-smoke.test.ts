@@ -12,6 +12,7 @@ describe("fuzz smoke", () => {
     expect(r.counts.cases).toBe(2000);
     expect(r.counts.accepted).toBeGreaterThan(50);
     expect(r.counts.rejected).toBeGreaterThan(500);
+    if (r.slow.length) console.log(`fuzz smoke: ${r.slow.length} cases over 1 s on this (possibly busy) machine; first: ${r.slow[0].label}`);
     expect(r.findings).toEqual([]);
   });
 });
