@@ -173,11 +173,18 @@ export function btfFromElf(bytes: Uint8Array, opts: ParseOptions): Btf {
       throw e;
     }
     source.distilledBase = distilled;
-    split.source = source;
-    return split;
+    return finish(split, source, secs.class);
   }
   const btf = Btf.parse(slice(secs.btf), { base: opts.base, validate: level, file: opts.file, fileOffset: secs.btf.offset });
+  return finish(btf, source, secs.class);
+}
+
+/** As libbpf's btf_parse_elf: the pointer size comes from the ELF class. */
+function finish(btf: Btf, source: SourceInfo, cls: 32 | 64): Btf {
   btf.source = source;
+  guard((c) => {
+    if (!c.elfSetBtfPointerSize(btf.handle, cls === 64 ? 8 : 4)) throw lastError(c);
+  });
   return btf;
 }
 

@@ -472,6 +472,8 @@ describe(".BTF_ids remap", () => {
       expect(get(w.bytes)).toEqual(get(r.bytes));
       const b = btfFromElf(w.bytes, {});
       expect(b.source?.elf).toEqual({ class: cls, endian: big ? "big" : "little", type: 1, machine: 247 });
+      // The pointer size follows the ELF class, as libbpf's btf_parse_elf sets it.
+      expect(b.pointerSize).toBe(cls === 64 ? 8 : 4);
       expect(b.endian).toBe(big ? "big" : "little");
     });
   }

@@ -3,7 +3,7 @@
 // result sink as little-endian records described at each function.
 
 import { Err, fail, clearError } from "../errors";
-import { newResult } from "../handles";
+import { newResult, getBtf } from "../handles";
 import {
   parseElf, findBtfSections, signatureStart, replaceSections, remapBtfIds,
   SectionEdit, lastDroppedSignature, ExtSub,
@@ -142,4 +142,17 @@ export function elfRemapBtfIds(ptr: usize, len: u32, mapPtr: usize, mapLen: u32)
   const e = parseElf(ptr, len);
   if (e === null) return -1;
   return <f64>remapBtfIds(e, mapPtr, mapLen);
+}
+
+/**
+ * libbpf's btf_parse_elf sets the pointer size of BTF read from an ELF file
+ * from the ELF class (4 or 8) instead of guessing it from a `long` type.
+ */
+export function elfSetBtfPointerSize(h: i32, size: i32): bool {
+  clearError();
+  const b = getBtf(h);
+  if (b === null) return false;
+  if (size != 4 && size != 8) return fail(Err.USAGE, -1, 0, "pointer size " + size.toString() + " is not 4 or 8");
+  b.ptrSizeCache = size;
+  return true;
 }
