@@ -272,3 +272,4 @@ export function builderFree(h: i32): void {
 }
 
 export * from "./api/check";
+export * from "./api/elf";

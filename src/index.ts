@@ -12,3 +12,4 @@ export { BtfBuilder, INT_SIGNED, INT_CHAR, INT_BOOL } from "./builder.js";
 export type { Linkage } from "./builder.js";
 export { layoutDiff, embeddedBaseTypes } from "./layout.js";
 export type { LayoutDifference } from "./layout.js";
+export * from "./elf.js";
