@@ -1,0 +1,246 @@
+// Distill (libbpf btf__distill_base, src/btf.c): from a split BTF on its
+// full base, build a minimal "distilled" base (named INT/FLOAT/FWD copied,
+// named STRUCT/UNION/ENUM/ENUM64 as sized, member-less stand-ins) and a new
+// split that carries every original split type plus copies of the other base
+// types it needs (typedefs, pointers, arrays, modifiers, func protos,
+// anonymous composites). Byte-identical to libbpf: the same phases in the
+// same order, the same string insertion order (btf__add_str on the new split
+// looks in the distilled base first), the same id arithmetic.
+//
+// Phases (followed from btf_add_distilled_type_ids, btf_add_distilled_types,
+// btf_update_distilled_type_ids):
+//  A. mark every base type reachable from the split's id fields, not looking
+//     inside named composites; libbpf recurses, we keep an explicit stack in
+//     the same depth-first order (so the same first refusal is reported).
+//  B. distilled base: marked base types in old id order.
+//  C. new split: every split type, then marked base types that could not go
+//     to the distilled base, in old id order.
+//  D. remap the id fields of the new split's records.
+
+import { Btf } from "./btf";
+import { BtfBuilder } from "./write";
+import { IdMap } from "./idmap";
+import { U32Map } from "./u32map";
+import { ByteSink } from "./sink";
+import { Err, fail } from "./errors";
+import { cstrToString } from "./bytes";
+import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import {
+  COMMON_LEN, KIND_ARRAY, KIND_CONST, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC_PROTO,
+  KIND_FWD, KIND_INT, KIND_MAX, KIND_PTR, KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF,
+  KIND_TYPE_TAG, KIND_UNION, KIND_VOLATILE, T_INFO, T_NAME, T_SIZE, infoKind, infoVlen,
+  kindName, trailingLen,
+} from "./format";
+
+export class DistillResult {
+  constructor(
+    public base: Btf,
+    public split: Btf,
+    /** Old id (in the source split's id space) -> new id; 0 for base types not kept. */
+    public idMap: IdMap,
+  ) {}
+
+  dispose(): void {
+    this.base.release();
+    this.split.release();
+    this.idMap.dispose();
+  }
+}
+
+/** Base kinds a split type may reference for distillation (btf_add_distilled_type_ids). */
+function distillableKind(kind: u32): bool {
+  switch (kind) {
+    case KIND_INT: case KIND_FLOAT: case KIND_FWD: case KIND_ARRAY: case KIND_STRUCT:
+    case KIND_UNION: case KIND_TYPEDEF: case KIND_ENUM: case KIND_ENUM64: case KIND_PTR:
+    case KIND_CONST: case KIND_RESTRICT: case KIND_VOLATILE: case KIND_FUNC_PROTO:
+    case KIND_TYPE_TAG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Base kinds that are copied to the new split (those not held by the distilled base). */
+function goesToSplit(kind: u32, named: bool): bool {
+  switch (kind) {
+    case KIND_STRUCT: case KIND_UNION: case KIND_ENUM: case KIND_ENUM64:
+      return !named;
+    case KIND_ARRAY: case KIND_TYPEDEF: case KIND_PTR: case KIND_CONST: case KIND_RESTRICT:
+    case KIND_VOLATILE: case KIND_FUNC_PROTO: case KIND_TYPE_TAG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** String rewriting through a src-offset cache (libbpf btf_rewrite_str with str_off_map). */
+class StrPipe {
+  cache: U32Map;
+  constructor(public src: Btf, expected: u32) { this.cache = new U32Map(expected); }
+
+  rewrite(dst: BtfBuilder, off: u32): u32 {
+    if (off == 0) return 0;
+    const hit = this.cache.get(off, 0xffffffff);
+    if (hit != 0xffffffff) return hit;
+    const r = dst.addStr(this.src.str(off));
+    this.cache.set(off, r);
+    return r;
+  }
+
+  /** libbpf btf_add_type: copy the record verbatim, then rewrite its string fields. */
+  copyType(dst: BtfBuilder, p: usize, kind: u32, vlen: u32): u32 {
+    const len = COMMON_LEN + <u32>trailingLen(kind, vlen);
+    const id = dst.addRaw(p, len);
+    const q = dst.recOf(id);
+    const ns = strFieldCount(kind, vlen);
+    for (let i: u32 = 0; i < ns; i++) {
+      const a = strFieldAddr(q, kind, i);
+      const off = load<u32>(a);
+      if (off != 0) store<u32>(a, this.rewrite(dst, off));
+    }
+    return id;
+  }
+
+  dispose(): void { this.cache.dispose(); }
+}
+
+/**
+ * Phase A for one split type: mark the base types it needs, depth first in
+ * field order as libbpf's recursion, with an explicit stack of (id, next field).
+ */
+function markNeeded(src: Btf, map: IdMap, splitStart: u32, root: u32, stack: ByteSink): bool {
+  stack.len = 0;
+  stack.u32le(root);
+  stack.u32le(0);
+  while (stack.len > 0) {
+    const top = stack.ptr + stack.len - 8;
+    const id = load<u32>(top);
+    const i = load<u32>(top, 4);
+    const p = src.rec(id);
+    const kind = src.kind(id);
+    const n = typeIdFieldCount(kind, src.vlen(id));
+    if (i >= n) { stack.len -= 8; continue; }
+    store<u32>(top, i + 1, 4);
+    const ref = load<u32>(typeIdFieldAddr(p, kind, i));
+    if (ref == 0 || ref >= splitStart || map.get(ref) != 0) continue;
+    const rk = src.kind(ref);
+    if (!distillableKind(rk)) {
+      const nm = src.nameOff(ref);
+      return fail(Err.DISTILL_REFUSED, -1, ref,
+        "type [" + id.toString() + "] references base type [" + ref.toString() + "] " + kindName(rk) +
+        (nm != 0 ? " '" + cstrToString(src.str(nm)) + "'" : "") +
+        ", which a distilled base cannot hold (libbpf: unexpected reference to base type[" +
+        ref.toString() + "] of kind [" + rk.toString() + "])");
+    }
+    map.set(ref, ref);
+    // Distilled named composites carry no members: nothing below them is needed.
+    if ((rk == KIND_STRUCT || rk == KIND_UNION) && src.nameOff(ref) != 0) continue;
+    stack.u32le(ref);
+    stack.u32le(0);
+  }
+  return true;
+}
+
+/** btf__distill_base. Returns null with the error recorded. */
+export function distill(src: Btf): DistillResult | null {
+  if (src.base === null) {
+    fail(Err.NO_BASE, -1, 0, "distill needs split BTF (a module on its base)");
+    return null;
+  }
+  const n = src.typeCnt();
+  const splitStart = src.startId;
+  // Kinds we cannot walk (known only through a layout section) and vlens a
+  // 24-byte header cannot hold stop us, as libbpf's field iterator refuses them.
+  for (let id = splitStart; id < n; id++) {
+    const info = load<u32>(src.ownRec(id), T_INFO);
+    const kind = infoKind(info, src.wide);
+    if (kind == 0 || kind > KIND_MAX || infoVlen(info, src.wide) > 0xffff) {
+      fail(Err.UNSUPPORTED, -1, id, "type [" + id.toString() + "] has kind " + kind.toString() + " or a vlen that distill cannot carry");
+      return null;
+    }
+  }
+
+  const map = new IdMap(n);
+  // Phase A.
+  const stack = new ByteSink(256);
+  for (let id = splitStart; id < n; id++) {
+    if (!markNeeded(src, map, splitStart, id, stack)) {
+      stack.dispose();
+      map.dispose();
+      return null;
+    }
+  }
+  stack.dispose();
+
+  const pipe = new StrPipe(src, src.count * 2 + 64);
+
+  // Phase B: the distilled base, old base order.
+  const bb = new BtfBuilder(null);
+  for (let id: u32 = 1; id < splitStart; id++) {
+    if (map.get(id) == 0) continue;
+    const p = src.rec(id);
+    const kind = src.kind(id);
+    const nameOff = load<u32>(p, T_NAME);
+    let nid: u32 = 0;
+    switch (kind) {
+      case KIND_INT: case KIND_FLOAT: case KIND_FWD:
+        nid = pipe.copyType(bb, p, kind, 0);
+        break;
+      case KIND_STRUCT: case KIND_UNION:
+        if (nameOff == 0) continue;
+        // btf_add_composite: same kind, name and size, no members, kind_flag 0.
+        nid = bb.addComposite(kind, bb.addStr(src.str(nameOff)), load<u32>(p, T_SIZE), false);
+        break;
+      case KIND_ENUM: case KIND_ENUM64: {
+        if (nameOff == 0) continue;
+        // btf__add_enum: always ENUM, signedness dropped; it refuses odd sizes.
+        const sz = load<u32>(p, T_SIZE);
+        if (sz == 0 || (sz & (sz - 1)) != 0 || sz > 8) {
+          pipe.dispose(); bb.dispose(); map.dispose();
+          fail(Err.DISTILL_REFUSED, -1, id, "base type [" + id.toString() + "] " + kindName(kind) + " has size " + sz.toString() + ", which a distilled ENUM cannot carry");
+          return null;
+        }
+        nid = bb.addComposite(KIND_ENUM, bb.addStr(src.str(nameOff)), sz, false);
+        break;
+      }
+      default:
+        continue;
+    }
+    map.set(id, nid);
+  }
+  const newBase = bb.finish();
+  bb.dispose();
+  if (newBase === null) { pipe.dispose(); map.dispose(); return null; }
+  newBase.bigEndian = src.bigEndian;
+
+  // Phase C: the new split.
+  const sb = new BtfBuilder(newBase);
+  newBase.retain();
+  for (let id = splitStart; id < n; id++) {
+    const p = src.ownRec(id);
+    pipe.copyType(sb, p, src.recKind(p), src.recVlen(p));
+  }
+  for (let id: u32 = 1; id < splitStart; id++) {
+    if (map.get(id) == 0) continue;
+    const kind = src.kind(id);
+    if (!goesToSplit(kind, src.nameOff(id) != 0)) continue;
+    map.set(id, pipe.copyType(sb, src.rec(id), kind, src.vlen(id)));
+  }
+  pipe.dispose();
+
+  // Phase D: split ids shift down by what the base lost; base ids follow the map.
+  const diff = splitStart - newBase.typeCnt();
+  for (let id = splitStart; id < n; id++) map.set(id, id - diff);
+  const cnt = sb.typeCnt();
+  for (let id = sb.startId; id < cnt; id++) {
+    const q = sb.recOf(id);
+    const info = load<u32>(q, T_INFO);
+    map.applyToRecord(q, infoKind(info, false), infoVlen(info, false));
+  }
+  const newSplit = sb.finish();
+  sb.dispose();
+  newBase.release(); // the builder's reference; the split holds its own
+  if (newSplit === null) { newBase.release(); map.dispose(); return null; }
+  newSplit.bigEndian = src.bigEndian;
+  return new DistillResult(newBase, newSplit, map);
+}
