@@ -73,7 +73,12 @@ function goesToSplit(kind: u32, named: bool): bool {
   }
 }
 
-/** String rewriting through a src-offset cache (libbpf btf_rewrite_str with str_off_map). */
+/**
+ * String rewriting as libbpf btf_rewrite_str with its str_off_map: the
+ * result is what btf__add_str gives (the distilled base first, then the
+ * split's own set, deduplicated in first-insertion order); the cache only
+ * saves hashing strings that many fields share.
+ */
 class StrPipe {
   cache: U32Map;
   constructor(public src: Btf, expected: u32) { this.cache = new U32Map(expected); }
@@ -104,39 +109,51 @@ class StrPipe {
   dispose(): void { this.cache.dispose(); }
 }
 
+// Phase A stack entries: referencing id, record address, kind, field count, next field.
+const FRAME: u32 = 20;
+
+@inline function pushFrame(stack: ByteSink, id: u32, p: usize, kind: u32, vlen: u32): void {
+  stack.reserve(FRAME);
+  const f = stack.ptr + stack.len;
+  store<u32>(f, id);
+  store<u32>(f, <u32>p, 4);
+  store<u32>(f, kind, 8);
+  store<u32>(f, typeIdFieldCount(kind, vlen), 12);
+  store<u32>(f, 0, 16);
+  stack.len += FRAME;
+}
+
 /**
  * Phase A for one split type: mark the base types it needs, depth first in
- * field order as libbpf's recursion, with an explicit stack of (id, next field).
+ * field order as libbpf's recursion, with an explicit stack of frames.
  */
-function markNeeded(src: Btf, map: IdMap, splitStart: u32, root: u32, stack: ByteSink): bool {
+function markNeeded(src: Btf, base: Btf, map: IdMap, splitStart: u32, root: u32, stack: ByteSink): bool {
   stack.len = 0;
-  stack.u32le(root);
-  stack.u32le(0);
+  const rp = src.ownRec(root);
+  pushFrame(stack, root, rp, src.recKind(rp), src.recVlen(rp));
   while (stack.len > 0) {
-    const top = stack.ptr + stack.len - 8;
-    const id = load<u32>(top);
-    const i = load<u32>(top, 4);
-    const p = src.rec(id);
-    const kind = src.kind(id);
-    const n = typeIdFieldCount(kind, src.vlen(id));
-    if (i >= n) { stack.len -= 8; continue; }
-    store<u32>(top, i + 1, 4);
-    const ref = load<u32>(typeIdFieldAddr(p, kind, i));
+    const f = stack.ptr + stack.len - FRAME;
+    const i = load<u32>(f, 16);
+    const kind = load<u32>(f, 8);
+    if (i >= load<u32>(f, 12)) { stack.len -= FRAME; continue; }
+    store<u32>(f, i + 1, 16);
+    const ref = load<u32>(typeIdFieldAddr(<usize>load<u32>(f, 4), kind, i));
     if (ref == 0 || ref >= splitStart || map.get(ref) != 0) continue;
-    const rk = src.kind(ref);
+    const rk = base.kind(ref);
     if (!distillableKind(rk)) {
-      const nm = src.nameOff(ref);
+      const id = load<u32>(f);
+      const nm = base.nameOff(ref);
       return fail(Err.DISTILL_REFUSED, -1, ref,
         "type [" + id.toString() + "] references base type [" + ref.toString() + "] " + kindName(rk) +
-        (nm != 0 ? " '" + cstrToString(src.str(nm)) + "'" : "") +
+        (nm != 0 ? " '" + cstrToString(base.str(nm)) + "'" : "") +
         ", which a distilled base cannot hold (libbpf: unexpected reference to base type[" +
         ref.toString() + "] of kind [" + rk.toString() + "])");
     }
     map.set(ref, ref);
+    const p = base.rec(ref);
     // Distilled named composites carry no members: nothing below them is needed.
-    if ((rk == KIND_STRUCT || rk == KIND_UNION) && src.nameOff(ref) != 0) continue;
-    stack.u32le(ref);
-    stack.u32le(0);
+    if ((rk == KIND_STRUCT || rk == KIND_UNION) && load<u32>(p, T_NAME) != 0) continue;
+    pushFrame(stack, ref, p, rk, base.vlen(ref));
   }
   return true;
 }
@@ -163,8 +180,9 @@ export function distill(src: Btf): DistillResult | null {
   const map = new IdMap(n);
   // Phase A.
   const stack = new ByteSink(256);
+  const oldBase = src.base!;
   for (let id = splitStart; id < n; id++) {
-    if (!markNeeded(src, map, splitStart, id, stack)) {
+    if (!markNeeded(src, oldBase, map, splitStart, id, stack)) {
       stack.dispose();
       map.dispose();
       return null;
@@ -216,6 +234,8 @@ export function distill(src: Btf): DistillResult | null {
   // Phase C: the new split.
   const sb = new BtfBuilder(newBase);
   newBase.retain();
+  // Room for the split's types and strings plus the base types it takes along.
+  sb.reserve(src.count + 1024, src.typeLen + 65536, src.strLen / 12 + src.count + 1024, src.strLen + 65536);
   for (let id = splitStart; id < n; id++) {
     const p = src.ownRec(id);
     pipe.copyType(sb, p, src.recKind(p), src.recVlen(p));

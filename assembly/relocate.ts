@@ -105,38 +105,44 @@ class RelocBaseIndex extends BtfIndex {
 }
 
 function buildIndex(b: Btf): RelocBaseIndex {
+  // Single-level base (relocate checks): own records only, read in place.
   const ix = new RelocBaseIndex(b);
-  const n = b.typeCnt();
-  // libbpf base_name_cnt: named STRUCT/UNION per name *offset*.
-  const compositesPerName = new U32Map(1024);
+  const n = b.count;
+  const types = b.types, index = b.index, wide = b.wide;
+  // Pass 1: the named types of matching kinds, and libbpf's base_name_cnt
+  // (named STRUCT/UNION per name *offset*).
+  const ids = heap.alloc((<usize>n << 2) + 4);
+  const compositesPerName = new U32Map(4096);
   let relevant: u32 = 0;
-  for (let id: u32 = 1; id < n; id++) {
-    const p = b.rec(id);
+  for (let i: u32 = 0; i < n; i++) {
+    const p = types + <usize>load<u32>(index + (<usize>i << 2));
     const nameOff = load<u32>(p, T_NAME);
     if (nameOff == 0) continue;
-    const k = b.kind(id);
+    const k = infoKind(load<u32>(p, T_INFO), wide);
     if (!matchKind(k)) continue;
+    store<u32>(ids + (<usize>relevant << 2), i);
     relevant++;
     if (isComposite(k)) compositesPerName.add(nameOff, 1);
   }
   const cap = nextPow2(max<u32>(16, relevant * 2));
-  ix.mask = cap - 1;
+  const mask = cap - 1;
+  ix.mask = mask;
   ix.slots = heap.alloc(<usize>cap << 2);
   memory.fill(ix.slots, 0, <usize>cap << 2);
   ix.entIds = heap.alloc((<usize>relevant << 2) + 4);
   ix.entNext = heap.alloc((<usize>relevant << 2) + 4);
   ix.entFlags = heap.alloc(<usize>relevant + 1);
-  // Descending ids, each prepended to its group: groups end up ascending.
+  const strs = b.strs;
+  // Pass 2, descending ids, each prepended to its name group: groups end up ascending.
   let e: u32 = 0;
-  for (let id = n - 1; id >= 1; id--) {
-    const p = b.rec(id);
+  for (let j = relevant; j > 0; j--) {
+    const i = load<u32>(ids + (<usize>(j - 1) << 2));
+    const id = b.startId + i;
+    const p = types + <usize>load<u32>(index + (<usize>i << 2));
     const nameOff = load<u32>(p, T_NAME);
-    if (nameOff == 0) continue;
-    const k = b.kind(id);
-    if (!matchKind(k)) continue;
-    let needsSize = !isComposite(k) && k != KIND_FWD;
-    if (isComposite(k)) needsSize = compositesPerName.get(nameOff, 0) > 1;
-    const name = b.str(nameOff);
+    const k = infoKind(load<u32>(p, T_INFO), wide);
+    const needsSize = isComposite(k) ? compositesPerName.get(nameOff, 0) > 1 : k != KIND_FWD;
+    const name = strs + <usize>nameOff;
     if (load<u8>(name) == 0) {
       // Equal to D's entry for void (name "", size 0): libbpf fails with
       // "maps to invalid distilled base BTF id". Keep the lowest such id.
@@ -145,10 +151,9 @@ function buildIndex(b: Btf): RelocBaseIndex {
     }
     store<u32>(ix.entIds + (<usize>e << 2), id);
     store<u8>(ix.entFlags + e, needsSize ? NEEDS_SIZE : 0);
-    const mask = ix.mask;
-    let i = cstrHash(name) & mask;
+    let h = cstrHash(name) & mask;
     while (true) {
-      const a = ix.slots + (<usize>i << 2);
+      const a = ix.slots + (<usize>h << 2);
       const head = load<u32>(a);
       if (head == 0) {
         store<u32>(ix.entNext + (<usize>e << 2), 0);
@@ -161,11 +166,12 @@ function buildIndex(b: Btf): RelocBaseIndex {
         store<u32>(a, e + 1);
         break;
       }
-      i = (i + 1) & mask;
+      h = (h + 1) & mask;
     }
     e++;
   }
   ix.count = e;
+  heap.free(ids);
   compositesPerName.dispose();
   return ix;
 }
@@ -239,27 +245,34 @@ class Reloc {
     const nD = this.nD;
     const n = this.n;
     const split = this.split;
+    const dist = this.dist;
     this.embedded = heap.alloc(<usize>nD + 1);
     memory.fill(this.embedded, 0, <usize>nD + 1);
     this.embedder = heap.alloc((<usize>n << 2) + 4);
     memory.fill(this.embedder, 0, (<usize>n << 2) + 4);
     this.embedderMember = heap.alloc((<usize>n << 2) + 4);
+    // Records are read in place (this walk visits every member of the split).
+    const sTypes = split.types, sIndex = split.index, sWide = split.wide;
+    const dTypes = dist.types, dIndex = dist.index, dWide = dist.wide;
     // libbpf 1.5 ran the loop to nr_split_types instead of nD + nr_split_types.
     const end = compat15 ? min<u32>(split.count, n) : n;
     for (let id = nD; id < end; id++) {
-      const p = split.ownRec(id);
-      const k = split.recKind(p);
-      if (!isComposite(k)) continue;
-      const vlen = split.recVlen(p);
+      const p = sTypes + <usize>load<u32>(sIndex + (<usize>(id - nD) << 2));
+      const info = load<u32>(p, T_INFO);
+      if (!isComposite(infoKind(info, sWide))) continue;
+      const vlen = infoVlen(info, sWide);
       for (let m: u32 = 0; m < vlen; m++) {
         let t = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
         for (let guard: u32 = 0; t != 0 && guard < MAX_CHAIN; guard++) {
-          const tk = split.kind(t);
+          const tp = t >= nD
+            ? sTypes + <usize>load<u32>(sIndex + (<usize>(t - nD) << 2))
+            : dTypes + <usize>load<u32>(dIndex + (<usize>(t - 1) << 2));
+          const tk = infoKind(load<u32>(tp, T_INFO), t >= nD ? sWide : dWide);
           if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT ||
               tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) {
-            t = split.sizeOrType(t);
+            t = load<u32>(tp, T_SIZE);
           } else if (tk == KIND_ARRAY) {
-            t = load<u32>(split.extra(t));
+            t = load<u32>(tp, COMMON_LEN);
           } else {
             if (isComposite(tk)) {
               if (t < nD) store<u8>(this.embedded + t, 1);
@@ -528,25 +541,44 @@ export function relocate(split: Btf, base: Btf, flags: u32): RelocResult | null 
   nameTarget.dispose();
   const distStrLen = dist.strLen;
   const strShift = base.strEnd() - distStrLen;
-  // Check the split's D string references before touching anything.
-  for (let id = nD; id < n; id++) {
+  // With an output, strings are checked while it is rewritten; else on their own.
+  let ok = true;
+  if ((flags & RELOC_BUILD) != 0) {
+    res.btf = buildRelocated(split, base, idMap, strMap, distStrLen, strShift);
+    ok = res.btf !== null;
+  } else {
+    ok = uncoveredString(split, strMap, distStrLen) == 0;
+  }
+  strMap.dispose();
+  if (!ok) { res.dispose(); return null; }
+  return res;
+}
+
+/**
+ * libbpf fails (-ENOENT) when the split uses a distilled base string that is
+ * no mapped type name: it cannot be placed in the new base. Records the error
+ * and returns the type id, or 0 when every such string is covered.
+ */
+function uncoveredString(split: Btf, strMap: U32Map, distStrLen: u32): u32 {
+  const n = split.typeCnt();
+  for (let id = split.startId; id < n; id++) {
     const p = split.ownRec(id);
     const k = split.recKind(p);
     const ns = strFieldCount(k, split.recVlen(p));
     for (let i: u32 = 0; i < ns; i++) {
       const off = load<u32>(strFieldAddr(p, k, i));
       if (off != 0 && off < distStrLen && strMap.get(off, 0) == 0) {
-        strMap.dispose();
-        fail(Err.RELOCATE_FAILED, -1, id, "type [" + id.toString() + "] uses the distilled base string '" + cstrToString(dist.str(off)) +
-          "' [offset " + off.toString() + "], which is no distilled type's name (libbpf: not mapped to base BTF)");
-        res.dispose();
-        return null;
+        failUncovered(split, id, off);
+        return id;
       }
     }
   }
-  if ((flags & RELOC_BUILD) != 0) res.btf = buildRelocated(split, base, idMap, strMap, distStrLen, strShift);
-  strMap.dispose();
-  return res;
+  return 0;
+}
+
+function failUncovered(split: Btf, id: u32, off: u32): void {
+  fail(Err.RELOCATE_FAILED, -1, id, "type [" + id.toString() + "] uses the distilled base string '" + cstrToString(split.base!.str(off)) +
+    "' [offset " + off.toString() + "], which is no distilled type's name (libbpf: not mapped to base BTF)");
 }
 
 /**
@@ -567,10 +599,39 @@ function collectCandidates(res: RelocResult, ix: RelocBaseIndex, name: usize, ba
   }
 }
 
-/** The split's blob with ids and string offsets rewritten, as a split on `base` (libbpf rewrites in place). */
-function buildRelocated(split: Btf, base: Btf, idMap: IdMap, strMap: U32Map, distStrLen: u32, strShift: u32): Btf {
+/**
+ * The split's blob with ids and string offsets rewritten, as a split on
+ * `base` (libbpf rewrites in place). Null (error recorded) when a string
+ * cannot be mapped.
+ */
+function buildRelocated(split: Btf, base: Btf, idMap: IdMap, strMap: U32Map, distStrLen: u32, strShift: u32): Btf | null {
   const mem = heap.alloc(split.size);
   memory.copy(mem, split.mem, split.size);
+  const types = mem + (split.types - split.mem);
+  const index = split.index;
+  const wide = split.wide;
+  const cnt = split.count;
+  for (let i: u32 = 0; i < cnt; i++) {
+    const p = types + <usize>load<u32>(index + (<usize>i << 2));
+    const info = load<u32>(p, T_INFO);
+    const k = infoKind(info, wide);
+    const vlen = infoVlen(info, wide);
+    idMap.applyToRecord(p, k, vlen);
+    const ns = strFieldCount(k, vlen);
+    for (let j: u32 = 0; j < ns; j++) {
+      const a = strFieldAddr(p, k, j);
+      const off = load<u32>(a);
+      if (off == 0) continue;
+      if (off >= distStrLen) { store<u32>(a, off + strShift); continue; }
+      const to = strMap.get(off, 0);
+      if (to == 0) {
+        heap.free(mem);
+        failUncovered(split, split.startId + i, off);
+        return null;
+      }
+      store<u32>(a, to);
+    }
+  }
   const out = new Btf();
   out.mem = mem;
   out.size = split.size;
@@ -585,31 +646,17 @@ function buildRelocated(split: Btf, base: Btf, idMap: IdMap, strMap: U32Map, dis
   out.layoutOff = split.layoutOff;
   out.layoutLen = split.layoutLen;
   out.bigEndian = split.bigEndian;
-  out.wide = split.wide;
-  out.types = mem + (split.types - split.mem);
+  out.wide = wide;
+  out.types = types;
   out.strs = mem + (split.strs - split.mem);
   out.layout = split.layout == 0 ? 0 : mem + (split.layout - split.mem);
-  out.count = split.count;
-  out.index = heap.alloc((<usize>split.count << 2) + 4);
-  memory.copy(out.index, split.index, <usize>split.count << 2);
+  out.count = cnt;
+  out.index = heap.alloc((<usize>cnt << 2) + 4);
+  memory.copy(out.index, index, <usize>cnt << 2);
   base.retain();
   out.base = base;
   out.startId = base.typeCnt();
   out.startStrOff = base.strEnd();
-  const cnt = split.count;
-  for (let i: u32 = 0; i < cnt; i++) {
-    const p = out.types + <usize>load<u32>(out.index + (<usize>i << 2));
-    const k = out.recKind(p);
-    const vlen = out.recVlen(p);
-    idMap.applyToRecord(p, k, vlen);
-    const ns = strFieldCount(k, vlen);
-    for (let j: u32 = 0; j < ns; j++) {
-      const a = strFieldAddr(p, k, j);
-      const off = load<u32>(a);
-      if (off == 0) continue;
-      store<u32>(a, off >= distStrLen ? off + strShift : strMap.get(off, 0));
-    }
-  }
   return out;
 }
 
