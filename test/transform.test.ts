@@ -201,6 +201,26 @@ describe("relocate (fixtures)", () => {
   });
 });
 
+describe("byte order", () => {
+  it("distills and relocates big-endian input to the same types, written back in the input's order", () => {
+    const base = Btf.parse(fixture("k61-50/vmlinux.btf.gz"));
+    const baseBe = Btf.parse(base.toBytes({ endian: "big" }));
+    const mod = Btf.parse(fixture("k61-50/modules/tcp_bbr.btf.gz"), { base });
+    const modBe = Btf.parse(mod.toBytes({ endian: "big" }), { base: baseBe });
+    const r = distill(modBe);
+    expect(r.split.endian).toBe("big");
+    expect(equalBytes(r.base.toBytes({ endian: "little" }), fixture("golden/distill/k61-50/tcp_bbr.base.btf.gz"))).toBe(true);
+    expect(equalBytes(r.split.toBytes({ endian: "little" }), fixture("golden/distill/k61-50/tcp_bbr.split.btf.gz"))).toBe(true);
+    const nb = Btf.parse(fixture("k61-47/vmlinux.btf.gz"));
+    const distBe = Btf.parse(r.base.toBytes({ endian: "big" }));
+    const splitBe = Btf.parse(r.split.toBytes({ endian: "big" }), { base: distBe });
+    const rel = relocate(splitBe, nb);
+    expect(rel.btf.endian).toBe("big");
+    expect(equalBytes(rel.btf.toBytes({ endian: "little" }), fixture("golden/relocate/k61-50__to__k61-47/tcp_bbr.btf.gz"))).toBe(true);
+    for (const x of [rel.btf, splitBe, distBe, nb, r.split, r.base, modBe, mod, baseBe, base]) x.free();
+  });
+});
+
 describe("CLI distill/relocate", () => {
   it("writes libbpf's bytes and the golden map; on failure lists every problem, exit 1, writes nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), "btfkit-transform-"));
