@@ -81,13 +81,46 @@ function goesToSplit(kind: u32, named: bool): bool {
  */
 class StrPipe {
   cache: U32Map;
+  /**
+   * Bit per two-byte prefix of the distilled base's strings (set once the
+   * base is built): a split string whose prefix is not there cannot be
+   * found in the base, and skips hashing it for that lookup.
+   */
+  basePrefixes: usize = 0;
   constructor(public src: Btf, expected: u32) { this.cache = new U32Map(expected); }
+
+  /** Record the two-byte prefixes of every string of `base`. */
+  setBase(base: Btf): void {
+    const bits = heap.alloc(8192);
+    memory.fill(bits, 0, 8192);
+    const p = base.strs;
+    const len = base.strLen;
+    let off: u32 = 0;
+    while (off < len) {
+      const b0 = <u32>load<u8>(p + off);
+      const key = b0 == 0 ? 0 : (b0 << 8) | <u32>load<u8>(p + off + 1);
+      store<u8>(bits + (key >> 3), <u32>load<u8>(bits + (key >> 3)) | (<u32>1 << (key & 7)));
+      while (off < len && load<u8>(p + off) != 0) off++;
+      off++;
+    }
+    this.basePrefixes = bits;
+  }
 
   rewrite(dst: BtfBuilder, off: u32): u32 {
     if (off == 0) return 0;
     const hit = this.cache.get(off, 0xffffffff);
     if (hit != 0xffffffff) return hit;
-    const r = dst.addStr(this.src.str(off));
+    const s = this.src.str(off);
+    let r: u32;
+    const b0 = <u32>load<u8>(s);
+    const bits = this.basePrefixes;
+    if (bits != 0 && b0 != 0 && dst.base !== null) {
+      const key = (b0 << 8) | <u32>load<u8>(s + 1);
+      // btf__add_str: the base first (only where it can be), then the own set.
+      r = (<u32>load<u8>(bits + (key >> 3)) & (<u32>1 << (key & 7))) != 0 ? dst.addStr(s) : dst.startStrOff + dst.strs.add(s);
+    } else {
+      r = dst.addStr(s);
+    }
     this.cache.set(off, r);
     return r;
   }
@@ -106,7 +139,11 @@ class StrPipe {
     return id;
   }
 
-  dispose(): void { this.cache.dispose(); }
+  dispose(): void {
+    this.cache.dispose();
+    if (this.basePrefixes != 0) heap.free(this.basePrefixes);
+    this.basePrefixes = 0;
+  }
 }
 
 // Phase A stack entries: referencing id, record address, kind, field count, next field.
@@ -190,7 +227,7 @@ export function distill(src: Btf): DistillResult | null {
   }
   stack.dispose();
 
-  const pipe = new StrPipe(src, src.count * 2 + 64);
+  const pipe = new StrPipe(src, src.strLen / 20 + 1024);
 
   // Phase B: the distilled base, old base order.
   const bb = new BtfBuilder(null);
@@ -230,12 +267,13 @@ export function distill(src: Btf): DistillResult | null {
   bb.dispose();
   if (newBase === null) { pipe.dispose(); map.dispose(); return null; }
   newBase.bigEndian = src.bigEndian;
+  pipe.setBase(newBase);
 
   // Phase C: the new split.
   const sb = new BtfBuilder(newBase);
   newBase.retain();
   // Room for the split's types and strings plus the base types it takes along.
-  sb.reserve(src.count + 1024, src.typeLen + 65536, src.strLen / 12 + src.count + 1024, src.strLen + 65536);
+  sb.reserve(src.count + 1024, src.typeLen + 65536, src.strLen / 20 + 1024, src.strLen + 65536);
   for (let id = splitStart; id < n; id++) {
     const p = src.ownRec(id);
     pipe.copyType(sb, p, src.recKind(p), src.recVlen(p));
