@@ -14,6 +14,17 @@ import { cstrEqLit } from "./bytes";
 import { StrIndex, indexSection } from "./strings";
 import { NameIndex } from "./names";
 
+/**
+ * An index that an algorithm builds on demand over a Btf and keeps with it
+ * (relocate's name index of a new base), freed when the Btf is. Subclasses
+ * override dispose; `tag` tells kinds of index apart.
+ */
+export class BtfIndex {
+  next: BtfIndex | null = null;
+  constructor(public tag: i32) {}
+  dispose(): void {}
+}
+
 /** A zeroed record standing for id 0 (VOID), so lookups of 0 need no branch. */
 const VOID_REC: usize = memory.data(16);
 
@@ -58,6 +69,23 @@ export class Btf {
   /** Pointer size guessed from the types (libbpf determine_ptr_size), -1 when unknown. */
   ptrSizeCache: i32 = -2;
   refs: i32 = 1;
+  /** Indexes cached on this object (see BtfIndex). */
+  indexes: BtfIndex | null = null;
+
+  /** The cached index with this tag, or null. */
+  findIndex(tag: i32): BtfIndex | null {
+    let ix = this.indexes;
+    while (ix !== null) {
+      if (ix.tag == tag) return ix;
+      ix = ix.next;
+    }
+    return null;
+  }
+
+  addIndex(ix: BtfIndex): void {
+    ix.next = this.indexes;
+    this.indexes = ix;
+  }
 
   /** libbpf btf__type_cnt: one past the last id. */
   @inline typeCnt(): u32 { return this.startId + this.count; }
@@ -246,6 +274,9 @@ export class Btf {
     if (this.strIndex !== null) this.strIndex!.dispose();
     if (this.names !== null) this.names!.dispose();
     this.names = null;
+    let ix = this.indexes;
+    while (ix !== null) { ix.dispose(); ix = ix.next; }
+    this.indexes = null;
     this.index = 0;
     this.owned = 0;
     this.strIndex = null;

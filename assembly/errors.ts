@@ -48,6 +48,7 @@ export namespace Err {
   export const UNSUPPORTED: i32 = 39;
   export const INTERNAL: i32 = 40; // a bug in btfkit: an abort inside the core
   export const DUMP_FAILED: i32 = 41;
+  export const BAD_DISTILLED_BASE: i32 = 42; // relocate: the split's base is not a distilled base
 }
 
 let errCode: i32 = 0;

@@ -5,7 +5,7 @@
 import { Btf } from "./btf";
 import { Err, fail } from "./errors";
 import { ByteSink } from "./sink";
-import { StrSet } from "./strings";
+import { StrSet, StrIndex } from "./strings";
 import { bswap16, swapWords } from "./bytes";
 import {
   BTF_MAGIC, COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, KIND_ARRAY, KIND_DATASEC,
@@ -37,6 +37,22 @@ export class BtfBuilder {
   }
 
   typeCnt(): u32 { return this.startId + this.count; }
+
+  /**
+   * Size the buffers for an expected output before adding anything, so big
+   * outputs (distill of a large module) neither regrow nor rehash the string
+   * table repeatedly. Only a hint: the builder still grows past it.
+   */
+  reserve(types: u32, typeBytes: u32, strings: u32, strBytes: u32): void {
+    this.types.reserve(typeBytes);
+    this.offs.reserve(types << 2);
+    const strs = this.strs;
+    if (strs.len > 1) return; // only the initial "" may be there
+    strs.data.reserve(strBytes);
+    strs.index.dispose();
+    strs.index = new StrIndex(strs.data.ptr, strings);
+    if (strs.len == 1) strs.index.insert(0);
+  }
 
   /** libbpf btf__add_str: "" is 0; the base chain is searched first; else dedup in our set. */
   addStr(p: usize): u32 {

@@ -13,3 +13,4 @@ export type { Linkage } from "./builder.js";
 export { layoutDiff, embeddedBaseTypes } from "./layout.js";
 export type { LayoutDifference } from "./layout.js";
 export * from "./elf.js";
+export { distill, relocate, relocationProblems, relocationMapText, describeProblem, RelocationError, type RelocationProblem, type RelocationReason, type RelocateOptions } from "./transform.js";
