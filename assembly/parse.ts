@@ -17,6 +17,12 @@ import { validateLibbpf, validateKernel } from "./validate";
 
 export const LEVEL_LIBBPF: i32 = 0;
 export const LEVEL_KERNEL: i32 = 1;
+/**
+ * Exactly what a kernel runs on module BTF at load (btf_parse_module: header,
+ * strings, per-type meta checks, type tags), without libbpf's reference
+ * checks. Only for verdicts: the object is never handed out (api/check.ts).
+ */
+export const LEVEL_KERNEL_LOAD: i32 = 2;
 
 /**
  * Parse the blob at [mem, mem+size). `owned` is heap memory the Btf takes
@@ -36,7 +42,7 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
     btf.startStrOff = base.strEnd();
   }
   if (!parseHeader(btf, level, fileOff) || !parseStrings(btf, level, fileOff) ||
-      !parseTypes(btf, fileOff) || !validateLibbpf(btf, fileOff) ||
+      !parseTypes(btf, fileOff) || (level != LEVEL_KERNEL_LOAD && !validateLibbpf(btf, fileOff)) ||
       (level >= LEVEL_KERNEL && !validateKernel(btf, fileOff))) {
     btf.owned = 0; // the caller still owns the memory on failure
     btf.release();

@@ -176,7 +176,7 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
   const kflag = infoKflag(info);
   if (!btf.wide && (info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
   if (kind == 0 || kind > KIND_MAX) return bad(Err.UNKNOWN_KIND, btf, fileOff, p + T_INFO, id, "invalid kind " + kind.toString());
-  if (nameOff > BTF_MAX_NAME_OFFSET) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString());
+  if (nameOff > BTF_MAX_NAME_OFFSET || nameOff >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString());
   const q = p + COMMON_LEN;
   switch (kind) {
     case KIND_INT: {
@@ -218,7 +218,7 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       for (let i: u32 = 0; i < vlen; i++) {
         const m = q + <usize>i * MEMBER_LEN;
         const mn = load<u32>(m);
-        if (mn > BTF_MAX_NAME_OFFSET) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset");
+        if (mn > BTF_MAX_NAME_OFFSET || mn >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset");
         if (mn != 0 && !validIdentifier(btf, mn)) return bad(Err.BAD_NAME, btf, fileOff, m, id, "invalid member name");
         if (load<u32>(m, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
         const raw = load<u32>(m, 8);
@@ -238,7 +238,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       for (let i: u32 = 0; i < vlen; i++) {
         const e = q + <usize>i * step;
         const en = load<u32>(e);
-        if (en == 0 || en > BTF_MAX_NAME_OFFSET || !validIdentifier(btf, en)) return bad(Err.BAD_NAME, btf, fileOff, e, id, "invalid enumerator name");
+        if (en > BTF_MAX_NAME_OFFSET || en >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, e, id, "invalid enumerator name_offset");
+        if (en == 0 || !validIdentifier(btf, en)) return bad(Err.BAD_NAME, btf, fileOff, e, id, "invalid enumerator name");
       }
       break;
     }
@@ -260,6 +261,7 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       for (let i: u32 = 0; i < vlen; i++) {
         const a = q + <usize>i * PARAM_LEN;
         const pn = load<u32>(a);
+        if (pn >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, a, id, "invalid param name_offset");
         if (pn != 0 && !validIdentifier(btf, pn)) return bad(Err.BAD_NAME, btf, fileOff, a, id, "invalid param name");
       }
       break;
@@ -324,6 +326,8 @@ function checkTypeTags(btf: Btf, fileOff: u32): bool {
       } else inTags = false;
       if (++n > 32) return fail(Err.LOOP, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": max modifier chain length or cycle detected");
       cur = btf.sizeOrType(cur);
+      // Without the libbpf-level pass (module-load mode) ids are unchecked here.
+      if (cur >= cnt) return fail(Err.BAD_TYPE_ID, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": modifier chain reaches type [" + cur.toString() + "], out of range");
     }
   }
   return true;

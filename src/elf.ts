@@ -5,6 +5,7 @@
 
 import { Btf, ParseOptions, SourceInfo } from "./btf.js";
 import { BtfError } from "./errors.js";
+import { relocate } from "./transform.js";
 import { guard, copyIn, copyInCString, takeResult, lastError, CoreExports } from "./core.js";
 
 export interface ElfSection {
@@ -157,13 +158,6 @@ export function btfFromElf(bytes: Uint8Array, opts: ParseOptions): Btf {
   };
   const level = opts.validate;
   if (secs.btfBase) {
-    if (opts.base) {
-      // INTEGRATION POINT (relocate): libbpf's btf__parse_split relocates a
-      // module with .BTF.base onto the caller's base (btf__relocate) and
-      // drops the distilled base. Wire `relocate(split, opts.base)` from
-      // src/transform.ts here and set source.relocated = true.
-      throw new BtfError("UNSUPPORTED", "relocation of .BTF.base modules onto a base arrives with distill/relocate", { file: opts.file });
-    }
     const distilled = Btf.parse(slice(secs.btfBase), { validate: level, file: opts.file, fileOffset: secs.btfBase.offset });
     let split: Btf;
     try {
@@ -171,6 +165,18 @@ export function btfFromElf(bytes: Uint8Array, opts: ParseOptions): Btf {
     } catch (e) {
       distilled.free();
       throw e;
+    }
+    if (opts.base) {
+      // As libbpf's btf__parse_split: a module with .BTF.base given a real base
+      // is relocated onto it (btf__relocate), and the distilled base is dropped.
+      try {
+        const r = relocate(split, opts.base);
+        source.relocated = true;
+        return finish(r.btf, source, secs.class);
+      } finally {
+        split.free();
+        distilled.free();
+      }
     }
     source.distilledBase = distilled;
     return finish(split, source, secs.class);

@@ -14,3 +14,5 @@ export { layoutDiff, embeddedBaseTypes } from "./layout.js";
 export type { LayoutDifference } from "./layout.js";
 export * from "./elf.js";
 export { distill, relocate, relocationProblems, relocationMapText, describeProblem, RelocationError, type RelocationProblem, type RelocationReason, type RelocateOptions } from "./transform.js";
+export { Checker, kernelLoadCheck } from "./check.js";
+export type { CheckReport, CheckResult, CheckProblem, PlainVerdict, Disagreement, KernelInput, ModuleInput, CheckOptions, Severity } from "./check.js";

@@ -3,6 +3,7 @@
 import { clearError, fail, Err } from "../errors";
 import { getBtf, newResult } from "../handles";
 import { LayoutDiff } from "../layout";
+import { parseBtf, LEVEL_KERNEL_LOAD } from "../parse";
 import { cstrlen } from "../bytes";
 import {
   KIND_ARRAY, KIND_CONST, KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG,
@@ -64,4 +65,24 @@ export function embeddedBaseTypes(h: i32): i32 {
     }
   }
   return marked.size;
+}
+
+/**
+ * Would a kernel whose vmlinux BTF is `base` accept this module BTF at load
+ * (btf_parse_module without .BTF.base)? Parses [ptr, ptr+len) with exactly
+ * the kernel's load-time checks, then drops the object. The memory stays the
+ * caller's. Returns true, or false with the kernel's reason as the error.
+ */
+export function kernelLoadCheck(ptr: usize, len: u32, base: i32): bool {
+  clearError();
+  const b = getBtf(base);
+  if (b === null) return false;
+  // The kernel rejects foreign byte order outright ("Invalid magic").
+  if (len >= 2 && load<u16>(ptr) == 0x9feb) return fail(Err.BAD_MAGIC, 0, 0, "invalid magic (foreign byte order)");
+  const copy = heap.alloc(len == 0 ? 1 : len);
+  memory.copy(copy, ptr, len);
+  const btf = parseBtf(copy, len, copy, b, LEVEL_KERNEL_LOAD, 0);
+  if (btf === null) { heap.free(copy); return false; }
+  btf.release();
+  return true;
 }

@@ -1,17 +1,28 @@
 // btfkit distill MODULE --base VMLINUX --out-base F --out-split F
+// btfkit distill MODULE.ko --base VMLINUX -o OUT.ko
 // btf__distill_base: writes the distilled base and the new split as raw
-// blobs, byte-identical to libbpf (the source's byte order).
+// blobs, byte-identical to libbpf (the source's byte order), or a copy of the
+// module with .BTF replaced by the new split and .BTF.base added, as a kbuild
+// of an out-of-tree module with pahole's distilled_base feature produces. The
+// ids in .BTF_ids are remapped through distill's id map (as resolve_btfids
+// numbers them against .BTF.base). The module signature Debian appends no
+// longer matches the rewritten file, so it is dropped, with a warning: the
+// kernel loads unsigned modules (tainting it) unless MODULE_SIG_FORCE is set.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadFile, readInput, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadBtf } from "../load.js";
+import { unwrap } from "../input.js";
+import { remapBtfIds, replaceElfSections } from "../elf.js";
 import { BtfError } from "../errors.js";
 import { distill } from "../transform.js";
 import type { Btf } from "../btf.js";
 
 export const spec: VerbSpec = {
-  usage: "btfkit distill MODULE --base VMLINUX --out-base F --out-split F [--validate libbpf|kernel]",
+  usage: "btfkit distill MODULE --base VMLINUX (--out-base F --out-split F | -o OUT.ko) [--validate libbpf|kernel]",
   summary: "distill a module's BTF: a minimal .BTF.base and the split BTF on it (as libbpf/pahole)",
-  options: { base: "string", "out-base": "string", "out-split": "string", validate: "string" },
+  options: { base: "string", "out-base": "string", "out-split": "string", out: "string", validate: "string" },
+  aliases: { o: "out" },
   minPositionals: 1, maxPositionals: 1,
 };
 
@@ -30,11 +41,29 @@ export async function run(argv: string[]): Promise<number> {
   const level = validateLevel(opts.validate);
   const basePath = str(opts.base);
   if (!basePath) throw new BtfError("USAGE", `distill needs --base VMLINUX\nusage: ${spec.usage}`);
-  if (!str(opts["out-base"]) && !str(opts["out-split"])) throw new BtfError("USAGE", `distill needs --out-base and/or --out-split\nusage: ${spec.usage}`);
+  const koOut = str(opts.out);
+  if (!str(opts["out-base"]) && !str(opts["out-split"]) && !koOut) throw new BtfError("USAGE", `distill needs --out-base/--out-split or -o OUT.ko\nusage: ${spec.usage}`);
   const base = await loadFile(basePath, { validate: level });
-  const mod = await loadFile(positionals[0], { base, validate: level });
+  const input = readInput(positionals[0]);
+  const unwrapped = koOut ? await unwrap(input) : undefined;
+  if (unwrapped && unwrapped.kind !== "elf") throw new BtfError("USAGE", `-o writes a module: ${positionals[0]} is not an ELF .ko`, { file: positionals[0] });
+  const mod = await loadBtf(input, { base, validate: level, file: positionals[0] });
   const r = distill(mod);
   // Everything is computed before anything is written.
-  for (const [path, bytes] of outputs(opts, r.base, r.split, mod.endian)) writeOutputAtomic(path, bytes);
+  const files = outputs(opts, r.base, r.split, mod.endian);
+  if (koOut && unwrapped) {
+    let ko = unwrapped.bytes;
+    let remapped = 0;
+    if (mod.source?.sections?.includes(".BTF_ids")) {
+      const rm = remapBtfIds(ko, r.idMap);
+      ko = rm.bytes;
+      remapped = rm.remapped;
+    }
+    const w = replaceElfSections(ko, { ".BTF": r.split.toBytes({ endian: mod.endian }), ".BTF.base": r.base.toBytes({ endian: mod.endian }) });
+    if (w.droppedSignature) process.stderr.write(`btfkit distill: warning: ${positionals[0]}: dropped the module signature (it covers the old bytes); the kernel loads it unsigned (taint E) unless MODULE_SIG_FORCE=y\n`);
+    if (remapped) process.stderr.write(`btfkit distill: remapped ${remapped} ids in .BTF_ids\n`);
+    files.push([koOut, w.bytes]);
+  }
+  for (const [path, bytes] of files) writeOutputAtomic(path, bytes);
   return 0;
 }

@@ -9,12 +9,13 @@ import type { VerbSpec } from "./args.js";
 import * as info from "./info.js";
 import * as dump from "./dump.js";
 import * as convert from "./convert.js";
+import * as check from "./check.js";
 import * as distill from "./distill.js";
 import * as relocate from "./relocate.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate };
+export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, check };
 
 const enc = new TextEncoder();
 export function out(s: string): void { writeStdout(enc.encode(s)); }

@@ -1,0 +1,242 @@
+// Will this module's BTF relocate onto that kernel? For each module x kernel
+// pair: distill the module on the kernel it was built against (once per
+// module), relocate it onto each kernel as libbpf/the kernel would, and report
+// every distilled type that fails with its reason. Kernels are parsed once and
+// indexed once (the core caches its per-base index), then reused for every
+// module. With `strict`, the full layout of every base struct the module uses
+// is compared between the build-time kernel and the target: drift in embedded
+// types is an error, in pointer-only types a warning. Modules without
+// .BTF.base are also judged as they stand: plain split BTF is only right on
+// the exact kernel it was built against.
+
+import { Btf, KindName } from "./btf.js";
+import { BtfError } from "./errors.js";
+import { distill, relocationProblems, RelocationProblem } from "./transform.js";
+import { layoutDiff, embeddedBaseTypes } from "./layout.js";
+import { guard, copyIn, lastError } from "./core.js";
+
+/**
+ * What the kernel runs on module BTF at load without .BTF.base
+ * (btf_parse_module): header, strings, per-type meta checks, type tags on the
+ * target's vmlinux. Returns the kernel's reason to refuse it, or undefined.
+ */
+export function kernelLoadCheck(raw: Uint8Array, vmlinux: Btf): BtfError | undefined {
+  return guard((c) => {
+    vmlinux.core();
+    const p = copyIn(raw, c);
+    try {
+      return c.kernelLoadCheck(p, raw.length, vmlinux.handle) ? undefined : lastError(c);
+    } finally {
+      c.memFree(p);
+    }
+  });
+}
+
+export type Severity = "error" | "warning";
+
+/** One problem of a module x kernel pair (the `problems` items of the JSON report). */
+export interface CheckProblem {
+  /** Type name. */
+  type: string;
+  kind: string;
+  /** Id in the module's distilled base (0 for problems not tied to one). */
+  distilledId: number;
+  /** missing | size | ambiguous | encoding | kind | layout | plain-split */
+  reason: string;
+  expected?: string | number;
+  found?: string | number;
+  /** Embedding path (size) or member path (layout). */
+  path?: string;
+  candidates?: number[];
+  severity: Severity;
+}
+
+/** What the kernel does with the module's plain split BTF (no .BTF.base). */
+export interface PlainVerdict {
+  /** exact: the very kernel it was built for; dropped: the kernel rejects the BTF (the module loads
+   *  without it, or fails to load without CONFIG_MODULE_ALLOW_BTF_MISMATCH); wrong: the kernel accepts
+   *  and publishes types that do not mean what the module meant. */
+  verdict: "exact" | "dropped" | "wrong";
+  detail: string;
+}
+
+export interface CheckResult {
+  module: string;
+  kernel: string;
+  /** The module's BTF relocates onto the kernel (and, with strict, no layout error). */
+  ok: boolean;
+  problems: CheckProblem[];
+  plain?: PlainVerdict;
+}
+
+export interface Disagreement {
+  type: string;
+  kind: string;
+  /** size -> modules that recorded it. */
+  sizes: Record<string, string[]>;
+}
+
+export interface CheckReport {
+  results: CheckResult[];
+  /** Modules checked together that disagree about the size of the same distilled type. */
+  disagreements: Disagreement[];
+  notes: string[];
+}
+
+export interface KernelInput {
+  name: string;
+  btf: Btf;
+  /** The raw vmlinux BTF bytes, to recognise the exact build-time kernel. */
+  raw?: Uint8Array;
+}
+
+export interface CheckOptions {
+  /** The kernel the modules were built against (needed for modules without .BTF.base, and for strict). */
+  builtAgainst?: KernelInput;
+  strict?: boolean;
+}
+
+function sameBytes(a?: Uint8Array, b?: Uint8Array): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function toProblem(p: RelocationProblem): CheckProblem {
+  const out: CheckProblem = { type: p.type, kind: p.kind, distilledId: p.distilledId, reason: p.reason, severity: "error" };
+  if (p.expected !== undefined) out.expected = p.expected;
+  if (p.found !== undefined) out.found = p.found;
+  if (p.path !== undefined) out.path = p.path;
+  if (p.candidates !== undefined && p.candidates.length) out.candidates = p.candidates;
+  return out;
+}
+
+/** A module to check: its split BTF and, when it has none of its own, the raw bytes as built. */
+export interface ModuleInput {
+  name: string;
+  /** Raw split BTF bytes as built (modules without .BTF.base). */
+  raw?: Uint8Array;
+  /** A module that carries .BTF.base: its split parsed on that distilled base. */
+  distilled?: { split: Btf; base: Btf };
+}
+
+export class Checker {
+  private sizesSeen = new Map<string, Map<number, string[]>>();
+  private report: CheckReport = { results: [], disagreements: [], notes: [] };
+
+  constructor(private kernels: KernelInput[], private opts: CheckOptions = {}) {
+    if (kernels.length === 0) throw new BtfError("USAGE", "check needs at least one --kernel");
+  }
+
+  /** Check one module against every kernel; results are also kept for report(). */
+  checkModule(m: ModuleInput): CheckResult[] {
+    const built = this.opts.builtAgainst;
+    let split: Btf;
+    let dbase: Btf;
+    let original: Btf | undefined;
+    let owned: Btf[] = [];
+    if (m.distilled) {
+      split = m.distilled.split;
+      dbase = m.distilled.base;
+    } else {
+      if (!m.raw) throw new BtfError("USAGE", `${m.name}: nothing to check`);
+      if (!built) throw new BtfError("USAGE", `${m.name} has no .BTF.base: give --built-against VMLINUX (the kernel it was built for)`);
+      original = Btf.parse(m.raw, { base: built.btf, file: m.name });
+      const d = distill(original);
+      split = d.split;
+      dbase = d.base;
+      owned = [original, d.split, d.base];
+    }
+    try {
+      this.recordSizes(m.name, dbase);
+      const embedded = this.opts.strict ? new Set(embeddedBaseTypes(split)) : undefined;
+      const out: CheckResult[] = [];
+      for (const k of this.kernels) {
+        const problems = relocationProblems(split, k.btf).map(toProblem);
+        if (this.opts.strict && built && original) problems.push(...this.strictProblems(dbase, built.btf, k.btf, embedded!, problems));
+        const r: CheckResult = { module: m.name, kernel: k.name, ok: !problems.some((p) => p.severity === "error"), problems };
+        if (m.raw && built) r.plain = this.plainVerdict(m, built, k);
+        out.push(r);
+        this.report.results.push(r);
+      }
+      return out;
+    } finally {
+      for (const b of owned) b.free();
+    }
+  }
+
+  /** Layout drift between the build-time definition and the kernel's, for every named composite. */
+  private strictProblems(dbase: Btf, built: Btf, kernel: Btf, embedded: Set<number>, relocation: CheckProblem[]): CheckProblem[] {
+    const failed = new Set(relocation.map((p) => p.distilledId));
+    const out: CheckProblem[] = [];
+    for (let d = 1; d < dbase.typeCount; d++) {
+      const t = dbase.type(d);
+      const kind = t.kindName as KindName;
+      if ((kind !== "STRUCT" && kind !== "UNION") || failed.has(d)) continue;
+      const name = t.name;
+      const size = t.size!;
+      const orig = pickBySize(built, name, kind, size);
+      const target = pickBySize(kernel, name, kind, size) ?? kernel.find(name, kind)[0];
+      if (orig === undefined || target === undefined) continue;
+      const diffs = layoutDiff(built, orig, kernel, target, name);
+      const severity: Severity = embedded.has(d) ? "error" : "warning";
+      for (const x of diffs) {
+        out.push({ type: name, kind, distilledId: d, reason: "layout", expected: `${x.what}: ${x.expected}`, found: x.found, path: x.path, severity });
+      }
+    }
+    return out;
+  }
+
+  private plainCache = new Map<string, PlainVerdict>();
+
+  private plainVerdict(m: ModuleInput, built: KernelInput, k: KernelInput): PlainVerdict {
+    if (k.btf === built.btf || sameBytes(k.raw, built.raw)) return { verdict: "exact", detail: "the kernel it was built against" };
+    const refused = kernelLoadCheck(m.raw!, k.btf);
+    if (refused) return { verdict: "dropped", detail: `${refused.code}: ${refused.message}` };
+    let detail = "the kernel's load-time checks pass, but the ids and string offsets were computed for another vmlinux";
+    try {
+      const full = Btf.parse(m.raw!, { base: k.btf });
+      full.free();
+    } catch (e) {
+      if (e instanceof BtfError) detail += `; libbpf would refuse it (${e.code}: ${e.message})`;
+    }
+    return { verdict: "wrong", detail };
+  }
+
+  private recordSizes(module: string, dbase: Btf): void {
+    for (let d = 1; d < dbase.typeCount; d++) {
+      const t = dbase.type(d);
+      const kind = t.kindName;
+      if (kind !== "STRUCT" && kind !== "UNION" && kind !== "ENUM") continue;
+      const key = `${kind} ${t.name}`;
+      let m = this.sizesSeen.get(key);
+      if (!m) this.sizesSeen.set(key, (m = new Map()));
+      const size = t.size ?? 0;
+      const list = m.get(size);
+      if (list) { if (list[list.length - 1] !== module) list.push(module); }
+      else m.set(size, [module]);
+    }
+  }
+
+  /** The whole report, with the cross-module size disagreements. */
+  finish(): CheckReport {
+    const dis: Disagreement[] = [];
+    for (const [key, m] of this.sizesSeen) {
+      if (m.size < 2) continue;
+      const sp = key.indexOf(" ");
+      const sizes: Record<string, string[]> = {};
+      for (const [size, mods] of [...m].sort((a, b) => a[0] - b[0])) sizes[String(size)] = mods;
+      dis.push({ kind: key.slice(0, sp), type: key.slice(sp + 1), sizes });
+    }
+    dis.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+    this.report.disagreements = dis;
+    return this.report;
+  }
+}
+
+/** The id of a type with this name and kind, preferring the given size. */
+function pickBySize(btf: Btf, name: string, kind: KindName, size: number): number | undefined {
+  const ids = btf.find(name, kind);
+  if (ids.length <= 1) return ids[0];
+  return ids.find((id) => btf.type(id).size === size) ?? ids[0];
+}

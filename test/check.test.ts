@@ -1,0 +1,152 @@
+import { describe, it, expect, beforeAll } from "vitest";
+import { existsSync, writeFileSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { init, Btf, BtfBuilder, INT_SIGNED, Checker } from "../src/index.js";
+import * as transform from "../src/transform.js";
+import { fixture, fixturePath, fixtureModules, cli, HAS_CORPUS, CORPUS, GOLDEN, corpusModules } from "./helpers.js";
+
+beforeAll(async () => { await init(); });
+
+const ok = (from: string, to: string, m: string, root = join(process.cwd(), "test/fixtures/golden/relocate")) =>
+  !existsSync(join(root, `${from}__to__${to}`, `${m}.err${root.includes("fixtures") ? ".gz" : ""}`));
+
+describe("check on fixtures", () => {
+  it("gives the verdicts libbpf's relocation gives, one kernel parse for all modules", () => {
+    const k50 = { name: "k61-50", btf: Btf.parse(fixture("k61-50/vmlinux.btf.gz")), raw: fixture("k61-50/vmlinux.btf.gz") };
+    const k47 = { name: "k61-47", btf: Btf.parse(fixture("k61-47/vmlinux.btf.gz")), raw: fixture("k61-47/vmlinux.btf.gz") };
+    const checker = new Checker([k50, k47], { builtAgainst: k50 });
+    let n = 0;
+    for (const m of fixtureModules("k61-50")) {
+      const res = checker.checkModule({ name: m, raw: fixture(`k61-50/modules/${m}.btf.gz`) });
+      expect(res.map((r) => r.kernel)).toEqual(["k61-50", "k61-47"]);
+      expect(res[0].ok, m).toBe(true);
+      expect(res[0].plain?.verdict).toBe("exact");
+      expect(res[1].ok, m).toBe(ok("k61-50", "k61-47", m));
+      if (!res[1].ok) {
+        // libbpf's named type (the .err file) is among our problems.
+        const err = new TextDecoder().decode(fixture(`golden/relocate/k61-50__to__k61-47/${m}.err.gz`));
+        const named = /type '([^']+)'/.exec(err)![1];
+        expect(res[1].problems.map((p) => p.type)).toContain(named);
+        const p = res[1].problems.find((x) => x.type === named)!;
+        expect(p.reason).toBe("size");
+        expect(p.path).toMatch(/-> struct device$/);
+      }
+      expect(res[1].plain?.verdict).not.toBe("exact");
+      n += res.length;
+    }
+    const report = checker.finish();
+    expect(report.results.length).toBe(n);
+    expect(report.disagreements).toEqual([]); // all built against the same kernel
+    console.log(`check (fixtures): ${n} pairs`);
+  });
+
+  it("CLI: matrix, JSON schema and exit codes", () => {
+    const mods = ["loop", "zl10353"].map((m) => fixturePath(`k61-50/modules/${m}.btf.gz`));
+    const k50 = fixturePath("k61-50/vmlinux.btf.gz"), k47 = fixturePath("k61-47/vmlinux.btf.gz");
+    const j = cli(["check", ...mods, "--built-against", k50, "--kernel", k50, "--kernel", k47, "--json"]);
+    expect(j.code).toBe(1);
+    const r = JSON.parse(j.stdout.toString());
+    expect(r.results.map((x: any) => [x.module, x.kernel, x.ok])).toEqual([
+      [mods[0], k50, true], [mods[0], k47, true], [mods[1], k50, true], [mods[1], k47, false],
+    ]);
+    const p = r.results[3].problems[0];
+    for (const key of ["type", "kind", "distilledId", "reason", "expected", "found", "path"]) expect(p).toHaveProperty(key);
+    const t = cli(["check", mods[0], "--built-against", k50, "--kernel", k50, "--kernel", k47]);
+    expect(t.code).toBe(0);
+    expect(t.stdout.toString()).toMatch(/loop\s+ok\s+ok/);
+    expect(cli(["check", mods[0], "--kernel", k50]).code).toBe(2); // no .BTF.base and no --built-against
+  });
+
+  it("a .ko distilled by btfkit needs no --built-against", () => {
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-check-"));
+    const ko = join(dir, "tcp_bbr.ko");
+    writeFileSync(join(dir, "in.ko"), fixture("k61-50/ko/tcp_bbr.ko.gz"));
+    const d = cli(["distill", join(dir, "in.ko"), "--base", fixturePath("k61-50/vmlinux.btf.gz"), "-o", ko]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stderr).toMatch(/dropped the module signature/);
+    const r = cli(["check", ko, "--kernel", fixturePath("k61-47/vmlinux.btf.gz"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.results[0].ok).toBe(true);
+    expect(j.results[0].plain).toBeUndefined(); // it carries .BTF.base: no plain-split judgement
+  });
+});
+
+/** Kernel with struct inner { int a; int b; } (fields swapped when `swap`), and a module embedding it. */
+function makeKernel(swap: boolean): Btf {
+  const b = new BtfBuilder();
+  const int = b.addInt("int", 4, INT_SIGNED);
+  b.addStruct("inner", 8);
+  if (swap) { b.addMember("b", int, 0); b.addMember("a", int, 32); } else { b.addMember("a", int, 0); b.addMember("b", int, 32); }
+  b.addStruct("pointee", 8);
+  b.addMember(swap ? "y" : "x", int, 0);
+  b.addMember(swap ? "x" : "y", int, 32);
+  return b.finish();
+}
+
+describe("check --strict", () => {
+  it("catches a moved field of equal size that size-only relocation accepts", () => {
+    const A = makeKernel(false), B = makeKernel(true);
+    const mb = new BtfBuilder(A);
+    const [inner] = A.find("inner", "STRUCT"), [pointee] = A.find("pointee", "STRUCT");
+    const ptr = mb.addPtr(pointee);
+    mb.addStruct("mod_state", 16);
+    mb.addMember("in", inner, 0);
+    mb.addMember("p", ptr, 64);
+    const mod = mb.finish();
+    const raw = mod.toBytes();
+    const kA = { name: "A", btf: A, raw: A.toBytes() }, kB = { name: "B", btf: B, raw: B.toBytes() };
+    const lax = new Checker([kB], { builtAgainst: kA }).checkModule({ name: "m", raw });
+    expect(lax[0].ok).toBe(true); // libbpf's rule: same name, same size
+    const strict = new Checker([kA, kB], { builtAgainst: kA, strict: true }).checkModule({ name: "m", raw });
+    expect(strict[0].ok).toBe(true);
+    expect(strict[0].problems).toEqual([]);
+    expect(strict[1].ok).toBe(false);
+    const errors = strict[1].problems.filter((p) => p.severity === "error");
+    expect(errors.map((p) => `${p.type} ${p.path} ${p.reason}`).sort()).toEqual(["inner inner.a layout", "inner inner.b layout"]);
+    const warnings = strict[1].problems.filter((p) => p.severity === "warning");
+    expect(warnings.map((p) => `${p.type} ${p.path}`).sort()).toEqual(["pointee pointee.x", "pointee pointee.y"]);
+  });
+
+  it("reports modules that disagree about a distilled type's size", () => {
+    const A = makeKernel(false);
+    const b2 = new BtfBuilder();
+    const int = b2.addInt("int", 4, INT_SIGNED);
+    b2.addStruct("inner", 12); b2.addMember("a", int, 0); b2.addMember("b", int, 32); b2.addMember("c", int, 64);
+    const A2 = b2.finish();
+    const mk = (base: Btf) => { const m = new BtfBuilder(base); m.addStruct("s", 16); m.addMember("in", base.find("inner", "STRUCT")[0], 0); return m.finish(); };
+    const m1 = mk(A), m2 = mk(A2);
+    // Modules carrying their own distilled bases (as .ko with .BTF.base do).
+    const { distill } = transform;
+    const d1 = distill(m1), d2 = distill(m2);
+    const c = new Checker([{ name: "A", btf: A }], {});
+    c.checkModule({ name: "m1.ko", distilled: { split: d1.split, base: d1.base } });
+    c.checkModule({ name: "m2.ko", distilled: { split: d2.split, base: d2.base } });
+    const r = c.finish();
+    expect(r.disagreements).toEqual([{ kind: "STRUCT", type: "inner", sizes: { "8": ["m1.ko"], "12": ["m2.ko"] } }]);
+    expect(r.results.map((x) => x.ok)).toEqual([true, false]);
+  });
+});
+
+describe.runIf(HAS_CORPUS)("check over the corpus", () => {
+  it("250 k61-50 modules x 3 kernels in one call agree with the golden relocations", () => {
+    const mods = corpusModules("k61-50").map((m) => join(CORPUS, "k61-50/modules", m + ".btf"));
+    const ks = ["k61-50", "k61-47", "k61-50-cloud"].map((k) => join(CORPUS, k, "vmlinux.btf.gz"));
+    const r = cli(["check", ...mods, "--built-against", ks[0], ...ks.flatMap((k) => ["--kernel", k]), "--json"]);
+    expect([0, 1]).toContain(r.code);
+    const j = JSON.parse(r.stdout.toString());
+    let agree = 0;
+    const reasons: Record<string, number> = {};
+    for (const x of j.results) {
+      const m = x.module.split("/").pop().replace(/\.btf$/, "");
+      const k = x.kernel.split("/").slice(-2)[0];
+      if (x.ok === ok("k61-50", k, m, join(GOLDEN, "relocate"))) agree++;
+      for (const p of x.problems) reasons[`${p.reason} ${p.kind.toLowerCase()} ${p.type}`] = (reasons[`${p.reason} ${p.kind.toLowerCase()} ${p.type}`] ?? 0) + 1;
+    }
+    const top = Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(`check (corpus): ${agree}/${j.results.length} verdicts agree with golden relocate; top reasons: ${JSON.stringify(top)}`);
+    expect(j.results.length).toBe(750);
+    expect(agree).toBe(750);
+  });
+});
