@@ -6,6 +6,7 @@ import { nodeResolve } from "@rollup/plugin-node-resolve";
 import commonjs from "@rollup/plugin-commonjs";
 import { rollup } from "rollup";
 import { readFileSync } from "node:fs";
+import { resolve, dirname } from "node:path";
 
 // xz-decompress falls back to require("stream/web") only where there is no
 // global ReadableStream; every runtime we support has one.
@@ -70,6 +71,27 @@ const web = {
   onwarn,
 };
 
+// ---- the check service (src/service/ -> dist/service.js) ------------------------
+// Uses the library bundle itself (./index.js), not a second copy of it, so a
+// deployment ships one core. node:fs is loaded lazily (kernel directories).
+
+const LIB_ENTRY = resolve("src/index.ts");
+const libImport = (id, importer) =>
+  importer !== undefined && id.startsWith(".") && resolve(dirname(importer), id).replace(/\.js$/, ".ts") === LIB_ENTRY;
+
+const service = {
+  input: { service: "src/service/index.ts" },
+  output: {
+    dir: "dist",
+    format: "es",
+    chunkFileNames: "service-[name].js",
+    paths: (id) => (id.replace(/\.js$/, ".ts") === LIB_ENTRY ? "./index.js" : id),
+  },
+  external: (id, importer) => /^node:/.test(id) || libImport(id, importer) || id.replace(/\.js$/, ".ts") === LIB_ENTRY,
+  plugins: plugins(false),
+  onwarn,
+};
+
 // `rollup -c` builds everything; `rollup -c --configTarget web` only the explorer.
 const all = [
   {
@@ -85,10 +107,12 @@ const all = [
     plugins: plugins(false),
     onwarn,
   },
+  service,
   web,
 ];
 
 export default (args) => {
   if (args.configTarget === "web") return [web];
+  if (args.configTarget === "service") return [service];
   return all;
 };
