@@ -43,6 +43,11 @@ export async function startStaticServer(opts) {
     try {
       const u = new URL(req.url ?? "/", "http://127.0.0.1");
       requests.push(u.pathname);
+      if (u.pathname === "/__blank") {
+        // An empty page of this origin, to import modules from in page.evaluate.
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>blank</title>");
+        return;
+      }
       const path = resolve(root, "." + decodeURIComponent(u.pathname));
       if (path !== root && !path.startsWith(root + sep)) {
         res.writeHead(403).end();

@@ -1,5 +1,6 @@
 // Runs the Deno suites (test/deno/bundle.test.ts: package import, init({module}),
-// the CLI; test/deno/service.test.ts: the service bundle under Deno.serve)
+// the CLI; service.test.ts: the service bundle under Deno.serve; example.test.ts:
+// examples/ci-check.ts and its exit codes)
 // with the deno dev dependency. The conformance suite's Deno run is driven
 // by test/conformance.test.ts. Skipped with a logged reason when deno is
 // absent, except under CI=true.
@@ -22,7 +23,7 @@ function run(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 describe("Deno suites", () => {
-  for (const file of ["bundle", "service"]) {
+  for (const file of ["bundle", "service", "example"]) {
     it(`deno test test/deno/${file}.test.ts`, async () => {
       const why = !existsSync(DENO) ? `${DENO} not found` : spawnSync(DENO, ["--version"]).status !== 0 ? "deno --version failed" : null;
       if (why) {
