@@ -146,12 +146,19 @@ function openOrder(files: File[]): File[] {
   return [...files].sort((a, b) => Number(isKernel(b)) - Number(isKernel(a)));
 }
 
+/** The kernel a module opened now goes on: the selected kernel, or the selected module's kernel. */
+function contextKernel(): number | undefined {
+  const d = current !== null ? docs.get(current) : undefined;
+  if (!d) return undefined;
+  return d.role === "kernel" ? d.doc : d.baseDoc;
+}
+
 async function openFiles(files: File[], mode: OpenMode = "auto"): Promise<void> {
   for (const f of openOrder(files)) {
     setStatus("");
     showProgress("reading", 0, f.size);
     try {
-      const info = await rpc.call<DocInfo>({ op: "open", file: f, name: f.name, mode }, (p) => showProgress(`${f.name}: ${p.phase}`, p.done, p.total));
+      const info = await rpc.call<DocInfo>({ op: "open", file: f, name: f.name, mode, baseDoc: contextKernel() }, (p) => showProgress(`${f.name}: ${p.phase}`, p.done, p.total));
       docs.set(info.doc, info);
       setStatus(`${info.name}: ${n(info.typeCount - info.startId)} types in ${Math.round(info.ms.read + info.ms.parse + info.ms.names + info.ms.refs)} ms`);
       selectDoc(info.doc);
