@@ -123,3 +123,10 @@ export async function launchChromium(executablePath) {
     },
   };
 }
+
+// `node scripts/static-server.mjs [ROOT] [PORT]`: serve a folder on 127.0.0.1,
+// e.g. the built explorer: node scripts/static-server.mjs dist/web 8080
+if (import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1] ?? "").href) {
+  const srv = await startStaticServer({ root: process.argv[2] ?? ".", port: Number(process.argv[3] ?? 0) });
+  console.log(`serving ${resolve(process.argv[2] ?? ".")} at ${srv.url}/`);
+}

@@ -265,7 +265,7 @@ function toolsPanel(d: DocInfo): HTMLElement {
     try {
       const r = await rpc.call<{ name: string; bytes: Uint8Array }>({ op: "download", doc: d.doc, what: "distill-ko" });
       const url = URL.createObjectURL(new Blob([r.bytes as BlobPart], { type: "application/octet-stream" }));
-      const a = el("a", { href: url, download: `${r.name}.ko` });
+      const a = el("a", { href: url, download: r.name });
       document.body.append(a);
       a.click();
       a.remove();

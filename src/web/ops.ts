@@ -14,6 +14,14 @@
 // Every `run` must be a pure function of its inputs: its bytes are hashed and
 // compared across runtimes.
 //
+// The explorer (worker.ts) looks two names up here:
+//  - "check": run with { btf: module, kernel: its kernel, target, targetName }
+//    per selected kernel; its output is the JSON report ({ results: [...] },
+//    issue 3's schema), whose results the panel merges and shows;
+//  - "distill-ko": run with { btf: module, kernel }; its output is offered as
+//    a download (<module>.distilled.ko).
+// The C panel calls Btf#dumpC({ root: [id] }) directly when the method exists.
+//
 // The library is passed in (`api`) instead of imported, so the same registry
 // drives the bundled dist/index.js (conformance) and the explorer's worker.
 

@@ -366,7 +366,10 @@ async function download(body: Extract<Request, { op: "download" }>): Promise<{ n
   const d = getDoc(body.doc);
   const c: OpCase = { id: d.info.name, btf: d.btf, kernel: d.base?.btf };
   if (!op.applies(c)) throw new BtfError("USAGE", `${body.what} does not apply to ${d.info.name}`);
-  return { name: `${d.info.name.replace(/\.(gz|xz|zst|ko|btf)$/g, "")}.${body.what}`, bytes: await op.run(api, c) };
+  // "distill-ko" -> loop.distilled.ko; other operations -> <module>.<op>.bin
+  const stem = d.info.name.replace(/(\.(gz|xz|zst|lz4))?$/, "").replace(/\.(ko|btf)$/, "");
+  const name = body.what === "distill-ko" ? `${stem}.distilled.ko` : `${stem}.${body.what}.bin`;
+  return { name, bytes: await op.run(api, c) };
 }
 
 async function handle(env: Envelope): Promise<void> {
