@@ -69,6 +69,21 @@ async function typeAndWait(page: Page, q: string, first: string): Promise<number
   return Date.now() - t0;
 }
 
+describe("explorer bundle", () => {
+  it("has a strict CSP and no eval, Function constructor or innerHTML", () => {
+    if (!existsSync(WEB)) throw new Error("dist/web/index.html is missing: run `npm run build`");
+    const html = readFileSync(WEB, "utf8");
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).not.toMatch(/'unsafe-inline'|'unsafe-eval'/);
+    expect(html).not.toMatch(/<script>|\son[a-z]+=/i);
+    for (const f of ["dist/web/explorer.js", "dist/index.js", "dist/service.js"]) {
+      const js = readFileSync(join(ROOT, f), "utf8");
+      expect(js, f).not.toMatch(/\beval\(|new Function\b|\bFunction\(|innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+    }
+  });
+});
+
 describe("explorer in Chromium", () => {
   it("loads a kernel and a module, searches, opens struct sk_buff; screenshots", async () => {
     if (!existsSync(WEB)) throw new Error("dist/web/index.html is missing: run `npm run build` (rollup -c builds the explorer)");
