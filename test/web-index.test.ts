@@ -4,7 +4,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { init, Btf, KIND_NAMES } from "../src/index.js";
 import { NameIndex } from "../src/web/search.js";
 import { typeNames, typeKinds, ReverseIndex } from "../src/web/bulk.js";
-import { fixture } from "./helpers.js";
+import { fixture, HAS_CORPUS, CORPUS, corpusModules, readMaybeGz } from "./helpers.js";
+import { join } from "node:path";
 
 beforeAll(async () => { await init(); });
 
@@ -84,5 +85,38 @@ describe("explorer indexes", () => {
     expect(rev.referrers(0).length).toBe(0);
     expect(rev.referrers(mod.typeCount).length).toBe(0);
     console.log(`web index: reverse index of ${mod.typeCount - 1} types (${pairs} referrer pairs) built in ${ms.toFixed(1)} ms, equal to brute force`);
+  });
+});
+
+describe.runIf(HAS_CORPUS)("explorer indexes on the corpus", () => {
+  it("every corpus module: name index = TypeView names; reverse index = base pairs + the module's own unique pairs, each present", () => {
+    let modules = 0;
+    let pairs = 0;
+    for (const k of ["k61-50", "k61-47"]) {
+      const base = Btf.parse(readMaybeGz(join(CORPUS, k, "vmlinux.btf.gz")));
+      const baseRev = ReverseIndex.build(base);
+      const basePairs = baseRev.refs.length;
+      for (const m of corpusModules(k)) {
+        const mod = Btf.parse(readMaybeGz(join(CORPUS, k, "modules", `${m}.btf`)), { base });
+        const names = new NameIndex(typeNames(mod, mod.startId), typeKinds(mod, mod.startId), mod.startId);
+        const rev = ReverseIndex.build(mod);
+        let own = 0;
+        for (let id = mod.startId; id < mod.typeCount; id++) {
+          const t = mod.type(id);
+          if (names.name(id) !== t.name.replace(/[\x00-\x1f\x7f]/g, "?")) throw new Error(`${k}/${m}: name of ${id}`);
+          for (const r of new Set(forwardRefs(mod, id))) {
+            if (!rev.referrers(r).includes(id)) throw new Error(`${k}/${m}: ${id} missing from referrers of ${r}`);
+            own++;
+          }
+        }
+        expect(rev.refs.length, `${k}/${m}`).toBe(basePairs + own);
+        pairs += own;
+        modules++;
+        mod.free();
+      }
+      base.free();
+    }
+    console.log(`web index (corpus): ${modules} modules checked, ${pairs} own referrer pairs found in the reverse index`);
+    expect(modules).toBeGreaterThan(0);
   });
 });
