@@ -4,6 +4,9 @@
 import typescript from "@rollup/plugin-typescript";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
 import commonjs from "@rollup/plugin-commonjs";
+import { rollup } from "rollup";
+import { readFileSync } from "node:fs";
+import { resolve, dirname } from "node:path";
 
 // xz-decompress falls back to require("stream/web") only where there is no
 // global ReadableStream; every runtime we support has one.
@@ -25,7 +28,72 @@ const plugins = (decl) => [
   typescript({ tsconfig: "./tsconfig.json", declaration: decl, declarationDir: decl ? "dist" : undefined, outDir: "dist" }),
 ];
 
-export default [
+// ---- the explorer (src/web/ -> dist/web/) ------------------------------------
+// A static page that works from file:// and any static server: classic
+// scripts only (module scripts and file:// workers are blocked on file://),
+// the worker's bundle embedded into explorer.js as a string and started from
+// a blob: URL. Built with tsconfig.web.json (tsconfig.json leaves src/web out).
+
+const webPlugins = () => [
+  noStreamWeb,
+  nodeResolve({ browser: true, preferBuiltins: false }),
+  commonjs(),
+  typescript({ tsconfig: "./tsconfig.web.json" }),
+];
+
+const explorerWorker = {
+  name: "explorer-worker",
+  resolveId: (id) => (id === "virtual:explorer-worker" ? "\0explorer-worker" : null),
+  async load(id) {
+    if (id !== "\0explorer-worker") return null;
+    const b = await rollup({ input: "src/web/worker.ts", plugins: webPlugins(), onwarn });
+    const { output } = await b.generate({ format: "iife", name: "btfkitExplorerWorker" });
+    for (const f of b.watchFiles) this.addWatchFile(f);
+    await b.close();
+    return `export default ${JSON.stringify(output[0].code)};`;
+  },
+};
+
+const webAssets = {
+  name: "explorer-assets",
+  buildStart() {
+    for (const f of ["src/web/index.html", "src/web/style.css"]) this.addWatchFile(f);
+  },
+  generateBundle() {
+    for (const f of ["index.html", "style.css"]) this.emitFile({ type: "asset", fileName: f, source: readFileSync(`src/web/${f}`) });
+  },
+};
+
+const web = {
+  input: "src/web/app.ts",
+  output: { dir: "dist/web", format: "iife", entryFileNames: "explorer.js" },
+  plugins: [explorerWorker, ...webPlugins(), webAssets],
+  onwarn,
+};
+
+// ---- the check service (src/service/ -> dist/service.js) ------------------------
+// Uses the library bundle itself (./index.js), not a second copy of it, so a
+// deployment ships one core. node:fs is loaded lazily (kernel directories).
+
+const LIB_ENTRY = resolve("src/index.ts");
+const libImport = (id, importer) =>
+  importer !== undefined && id.startsWith(".") && resolve(dirname(importer), id).replace(/\.js$/, ".ts") === LIB_ENTRY;
+
+const service = {
+  input: { service: "src/service/index.ts" },
+  output: {
+    dir: "dist",
+    format: "es",
+    chunkFileNames: "service-[name].js",
+    paths: (id) => (id.replace(/\.js$/, ".ts") === LIB_ENTRY ? "./index.js" : id),
+  },
+  external: (id, importer) => /^node:/.test(id) || libImport(id, importer) || id.replace(/\.js$/, ".ts") === LIB_ENTRY,
+  plugins: plugins(false),
+  onwarn,
+};
+
+// `rollup -c` builds everything; `rollup -c --configTarget web` only the explorer.
+const all = [
   {
     input: { index: "src/index.ts" },
     output: { dir: "dist", format: "es" },
@@ -39,4 +107,12 @@ export default [
     plugins: plugins(false),
     onwarn,
   },
+  service,
+  web,
 ];
+
+export default (args) => {
+  if (args.configTarget === "web") return [web];
+  if (args.configTarget === "service") return [service];
+  return all;
+};

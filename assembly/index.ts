@@ -274,3 +274,4 @@ export function builderFree(h: i32): void {
 export * from "./api/check";
 export * from "./api/elf";
 export * from "./api/transform";
+export * from "./api/web";

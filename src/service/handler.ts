@@ -1,0 +1,185 @@
+// The check service as a Fetch-API handler ({ fetch(request) }), for Deno
+// Deploy, Workers-style runtimes, Deno.serve and (through node.ts) Node's
+// http. A request POSTs a module and names kernels from the configured set;
+// the answer is the JSON compatibility report.
+//
+//   POST /check?kernel=A&kernel=B[&name=loop.ko]   body: the module (raw bytes)
+//   POST /check   multipart/form-data: "module" (file), "kernel" (one or more)
+//   GET  /kernels  the configured kernel names
+//   GET  /         a short description and the limits
+//
+// Errors are JSON { error: { code, message, offset? } }: 400 bad input (the
+// module's error code), 404 unknown kernel or path, 405 method, 413 body over
+// the limit, 503 time budget spent.
+
+import { init, BtfError } from "../index.js";
+import { KernelStore, KERNEL_NAME, type KernelSource } from "./kernels.js";
+import { checkOnKernel, CHECKER, INPUT_ERRORS, type Report, type Result } from "./report.js";
+
+export interface ServiceOptions {
+  /** The kernels requests may name. */
+  kernels: KernelStore | Record<string, KernelSource> | Map<string, KernelSource>;
+  /** Largest request body, in bytes (default 64 MiB). */
+  maxBodyBytes?: number;
+  /** Cap on the module's decompressed size (default 256 MiB). */
+  maxDecompressedBytes?: number;
+  /** Time budget per request, in ms (default 20 s). */
+  timeBudgetMs?: number;
+  /** Most kernels one request may name (default 16). */
+  maxKernelsPerRequest?: number;
+}
+
+export interface CheckService {
+  fetch(request: Request): Promise<Response>;
+  readonly kernels: KernelStore;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly offset?: number) {
+    super(message);
+  }
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers },
+  });
+}
+
+function errorResponse(e: unknown): Response {
+  if (e instanceof HttpError) return json(e.status, { error: { code: e.code, message: e.message, ...(e.offset !== undefined ? { offset: e.offset } : {}) } });
+  if (e instanceof BtfError) {
+    const status = e.code === "TOO_LARGE" ? 413 : 400;
+    return json(status, { error: { code: e.code, message: e.message, ...(e.offset !== undefined ? { offset: e.offset } : {}) } });
+  }
+  return json(500, { error: { code: "INTERNAL", message: String((e as Error)?.message ?? e) } });
+}
+
+/** The body, read with a running byte count so an oversized one is refused early. */
+async function readBody(request: Request, max: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) throw new HttpError(413, "TOO_LARGE", `body of ${declared} bytes is over the limit of ${max}`);
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new HttpError(413, "TOO_LARGE", `body is over the limit of ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+interface CheckRequest { module: Uint8Array; moduleName: string; kernels: string[] }
+
+async function parseCheckRequest(request: Request, url: URL, maxBody: number): Promise<CheckRequest> {
+  const body = await readBody(request, maxBody);
+  const type = request.headers.get("content-type") ?? "";
+  let kernels = url.searchParams.getAll("kernel");
+  let moduleName = url.searchParams.get("name") ?? "module";
+  let module = body;
+  if (/^multipart\/form-data/i.test(type)) {
+    let form: FormData;
+    try {
+      form = await new Response(body as BodyInit, { headers: { "content-type": type } }).formData();
+    } catch (e) {
+      throw new HttpError(400, "BAD_MULTIPART", `cannot read the multipart body: ${(e as Error).message}`);
+    }
+    const f = form.get("module");
+    if (f === null || typeof f === "string") throw new HttpError(400, "USAGE", 'multipart body needs a file field "module"');
+    module = new Uint8Array(await f.arrayBuffer());
+    if (f.name) moduleName = f.name;
+    kernels = kernels.concat(form.getAll("kernel").filter((k): k is string => typeof k === "string"));
+  }
+  if (module.length === 0) throw new HttpError(400, "USAGE", "no module in the request body");
+  // Names go into the report only; keep them printable and short.
+  moduleName = moduleName.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+  return { module, moduleName, kernels };
+}
+
+export function createCheckService(opts: ServiceOptions): CheckService {
+  const store = opts.kernels instanceof KernelStore ? opts.kernels : new KernelStore(opts.kernels);
+  const maxBody = opts.maxBodyBytes ?? 64 << 20;
+  const maxDecompressed = opts.maxDecompressedBytes ?? 256 << 20;
+  const budget = opts.timeBudgetMs ?? 20_000;
+  const maxKernels = opts.maxKernelsPerRequest ?? 16;
+
+  async function check(request: Request, url: URL): Promise<Response> {
+    const t0 = Date.now();
+    const spent = (what: string) => {
+      if (Date.now() - t0 > budget) throw new HttpError(503, "TIME_BUDGET", `request took over its ${budget} ms budget (${what})`);
+    };
+    const req = await parseCheckRequest(request, url, maxBody);
+    if (req.kernels.length === 0) throw new HttpError(400, "USAGE", `name at least one kernel (?kernel=NAME); configured: ${store.names().join(", ")}`);
+    if (req.kernels.length > maxKernels) throw new HttpError(400, "USAGE", `at most ${maxKernels} kernels per request`);
+    for (const k of req.kernels) {
+      if (!KERNEL_NAME.test(k)) throw new HttpError(400, "BAD_KERNEL_NAME", `${JSON.stringify(k.slice(0, 80))} is not a kernel name`);
+      if (!store.has(k)) throw new HttpError(404, "UNKNOWN_KERNEL", `no kernel ${k}; configured: ${store.names().join(", ")}`);
+    }
+    spent("reading the body");
+    const results: Result[] = [];
+    for (const k of new Set(req.kernels)) {
+      let kernel;
+      try {
+        kernel = await store.get(k);
+      } catch (e) {
+        throw new HttpError(500, "KERNEL_UNAVAILABLE", `kernel ${k} could not be loaded: ${e instanceof BtfError ? e.describe() : (e as Error).message}`);
+      }
+      spent(`loading kernel ${k}`);
+      try {
+        results.push(await checkOnKernel(req.module, req.moduleName, kernel, k, { maxDecompressed }));
+      } catch (e) {
+        if (e instanceof BtfError && INPUT_ERRORS.has(e.code)) throw new HttpError(e.code === "TOO_LARGE" ? 413 : 400, e.code, e.message, e.offset);
+        throw e;
+      }
+      spent(`checking on ${k}`);
+    }
+    const report: Report = { checker: CHECKER, results };
+    return json(200, report, { "x-btfkit-compatible": results.every((r) => r.ok) ? "yes" : "no" });
+  }
+
+  return {
+    kernels: store,
+    async fetch(request: Request): Promise<Response> {
+      try {
+        await init();
+        const url = new URL(request.url);
+        switch (url.pathname) {
+          case "/check":
+            if (request.method !== "POST") throw new HttpError(405, "METHOD", "POST a module to /check");
+            return await check(request, url);
+          case "/kernels":
+            if (request.method !== "GET") throw new HttpError(405, "METHOD", "GET /kernels");
+            return json(200, { kernels: store.names() });
+          case "/":
+            if (request.method !== "GET") throw new HttpError(405, "METHOD", "GET /");
+            return json(200, {
+              service: "btfkit check",
+              checker: CHECKER,
+              usage: "POST /check?kernel=NAME[&kernel=NAME2][&name=MODULE] with the module as the body, or multipart fields module (file) and kernel",
+              kernels: store.names(),
+              limits: { maxBodyBytes: maxBody, maxDecompressedBytes: maxDecompressed, timeBudgetMs: budget, maxKernelsPerRequest: maxKernels },
+            });
+          default:
+            throw new HttpError(404, "NOT_FOUND", `no route ${url.pathname}`);
+        }
+      } catch (e) {
+        return errorResponse(e);
+      }
+    },
+  };
+}
+
+export { KernelStore };
+export type { Report, Result };

@@ -1,0 +1,115 @@
+// The one registry of btfkit operations that the explorer offers and that the
+// cross-runtime conformance suite (test/conformance/) hashes in Node, Deno and
+// Chromium. An operation is listed here only once the library really has it:
+// the explorer greys out a panel whose operation is missing, and the
+// conformance output says which operations ran.
+//
+// To add an operation when it lands (C dump, distill, relocate, dedup, check),
+// append one entry to OPS, e.g.
+//   { name: "c", summary: "C header (bpftool format c)", applies: () => true,
+//     run: (_api, c) => c.btf.dumpCBytes() },
+//   { name: "check", summary: "compatibility report (JSON, as `btfkit check --json`)",
+//     applies: (c) => c.target !== undefined,
+//     run: (api, c) => utf8(JSON.stringify(api.check(c.btf, c.target!))) },
+// Every `run` must be a pure function of its inputs: its bytes are hashed and
+// compared across runtimes.
+//
+// The explorer (worker.ts) looks two names up here:
+//  - "check": run with { btf: module, kernel: its kernel, target, targetName }
+//    per selected kernel; its output is the JSON report ({ results: [...] },
+//    issue 3's schema), whose results the panel merges and shows;
+//  - "distill-ko": run with { btf: module, kernel }; its output is offered as
+//    a download (<module>.distilled.ko).
+// The C panel calls Btf#dumpC({ root: [id] }) directly when the method exists.
+//
+// The library is passed in (`api`) instead of imported, so the same registry
+// drives the bundled dist/index.js (conformance) and the explorer's worker.
+
+import type * as Btfkit from "../index.js";
+import type { Btf } from "../btf.js";
+
+export type Api = typeof Btfkit;
+
+/** One input of an operation. */
+export interface OpCase {
+  /** Stable name, e.g. "k61-50/vmlinux" or "k61-50/loop". */
+  id: string;
+  /** The BTF under test: a kernel, or a module split on `kernel`. */
+  btf: Btf;
+  /** The kernel a module was built against (its base); absent for a kernel. */
+  kernel?: Btf;
+  /** A second kernel, for operations that move or judge a module (relocate, check). */
+  target?: Btf;
+  targetName?: string;
+}
+
+export interface Op {
+  name: string;
+  summary: string;
+  /** Whether the operation applies to this case (e.g. module-only operations). */
+  applies(c: OpCase): boolean;
+  /** The operation's output, deterministic for its inputs. */
+  run(api: Api, c: OpCase): Uint8Array | Promise<Uint8Array>;
+}
+
+const enc = new TextEncoder();
+export const utf8 = (s: string): Uint8Array => enc.encode(s);
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** What a parse establishes: the header, counts, kernel-level verdict and the re-serialised own part. */
+function parseSummary(api: Api, btf: Btf): Uint8Array {
+  let kernel = "ok";
+  try {
+    btf.validateKernel();
+  } catch (e) {
+    if (!(e instanceof api.BtfError)) throw e;
+    kernel = e.code;
+  }
+  const summary = {
+    typeCount: btf.typeCount,
+    startId: btf.startId,
+    startStrOff: btf.startStrOff,
+    header: btf.header,
+    pointerSize: btf.pointerSize ?? null,
+    kinds: btf.kindCounts(),
+    kernelValidation: kernel,
+  };
+  return concatBytes([utf8(JSON.stringify(summary) + "\n"), btf.toBytes()]);
+}
+
+export const OPS: readonly Op[] = [
+  {
+    name: "parse",
+    summary: "parse and validate; header, kind counts, kernel-level verdict, bytes written back",
+    applies: () => true,
+    run: (api, c) => parseSummary(api, c.btf),
+  },
+  {
+    name: "raw",
+    summary: "bpftool raw text (btf dump file F format raw)",
+    applies: () => true,
+    run: (_api, c) => c.btf.dumpRawBytes(),
+  },
+  {
+    name: "json",
+    summary: "JSON dump of every own type",
+    applies: () => true,
+    run: (_api, c) => c.btf.dumpJsonBytes(),
+  },
+];
+
+export function findOp(name: string): Op | undefined {
+  return OPS.find((o) => o.name === name);
+}
+
+export function opNames(): string[] {
+  return OPS.map((o) => o.name);
+}

@@ -1,0 +1,95 @@
+// Messages between the explorer page (app.ts) and its worker (worker.ts).
+// Every request carries a number; the worker answers it once (ok or error)
+// and may send progress for it before. Payloads are plain data.
+
+export type OpenMode = "auto" | "base" | "split";
+
+export type Request =
+  | { op: "caps" }
+  | { op: "open"; file: Blob; name: string; mode: OpenMode; baseDoc?: number }
+  | { op: "search"; doc: number; q: string; kind: number; scope: "own" | "all"; limit: number }
+  | { op: "type"; doc: number; id: number; refLimit: number }
+  | { op: "close"; doc: number }
+  | { op: "check"; doc: number; kernels: number[] }
+  | { op: "download"; doc: number; what: string };
+
+export interface Envelope { req: number; body: Request }
+
+export interface Caps {
+  /** Operations in the registry (src/web/ops.ts). */
+  ops: string[];
+  /** Btf#dumpC exists (the C dump landed). */
+  dumpC: boolean;
+  /** Kind names by number (KIND_NAMES). */
+  kinds: string[];
+  version: string;
+}
+
+export interface DocInfo {
+  doc: number;
+  name: string;
+  /** A kernel (base BTF) or a module (split on `baseDoc`). */
+  role: "kernel" | "module";
+  baseDoc?: number;
+  baseName?: string;
+  bytes: number;
+  layers: string[];
+  container: string;
+  startId: number;
+  typeCount: number;
+  strLen: number;
+  header: { hdrLen: number; typeLen: number; strLen: number; flags: number; endian: string };
+  pointerSize: number | null;
+  kinds: [string, number][];
+  ms: { read: number; parse: number; names: number; refs: number };
+}
+
+export interface Hit { id: number; kind: number; name: string; base?: boolean; via?: string }
+export interface SearchReply { total: number; hits: Hit[]; ms: number }
+
+export interface MemberRow {
+  name: string;
+  type: number;
+  typeLabel: string;
+  bitOffset: number;
+  /** Bitfield width, 0 for a plain member. */
+  bitSize: number;
+  /** Size of the member's type in bytes (-1 when it cannot be resolved). */
+  byteSize: number;
+}
+
+/** A run of bits in a struct: a member, or a hole between members, or tail padding. */
+export interface Segment { kind: "member" | "hole" | "pad"; startBit: number; bits: number; member?: number }
+
+export interface TypeDetails {
+  doc: number;
+  id: number;
+  kind: number;
+  kindName: string;
+  name: string;
+  label: string;
+  /** For a module doc, whether the type is the kernel's (id below the module's first id). */
+  inBase: boolean;
+  size: number | null;
+  resolvedSize: number;
+  raw: string;
+  members: MemberRow[];
+  segments: Segment[];
+  values: { name: string; value: string }[];
+  params: { name: string; type: number; typeLabel: string }[];
+  target: { id: number; label: string } | null;
+  /** Named users (through pointers, qualifiers, arrays, prototypes); `direct` referrers of any kind. */
+  refs: { total: number; direct: number; items: Hit[] };
+  /** C definition with dependencies; null with a reason when unavailable. */
+  c: string | null;
+  cNote: string;
+}
+
+export interface CheckReply {
+  report: unknown;
+}
+
+export type Reply =
+  | { req: number; ok: true; body: unknown }
+  | { req: number; ok: false; error: { code: string; message: string } }
+  | { req: number; progress: { phase: string; done: number; total: number } };

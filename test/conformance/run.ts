@@ -1,0 +1,85 @@
+// The cross-runtime conformance subset: the same fixtures through every
+// operation of the registry (src/web/ops.ts), each output hashed with
+// WebCrypto's SHA-256. Node (test/conformance.test.ts), Deno
+// (test/deno/conformance.test.ts) and Chromium (test/browser/conformance.ts,
+// page and worker) all run this file against the one bundle dist/index.js and
+// must produce identical hash sets.
+//
+// Runtime-neutral: no node:, Deno. or DOM APIs; fixtures come through `read`.
+
+import { OPS, type Api, type OpCase } from "../../src/web/ops.ts";
+
+export const KERNELS = ["k61-50", "k61-47"] as const;
+export const MODULES = ["loop", "tcp_bbr", "veth"] as const;
+
+/** Fixture files the suite reads, relative to test/fixtures/. */
+export function fixtureFiles(): string[] {
+  const out: string[] = [];
+  for (const k of KERNELS) {
+    out.push(`${k}/vmlinux.btf.gz`);
+    for (const m of MODULES) out.push(`${k}/modules/${m}.btf.gz`);
+  }
+  return out;
+}
+
+export interface ConformanceResult {
+  runtime: string;
+  /** Operations that ran, in registry order. */
+  ops: string[];
+  /** "op/case" -> SHA-256 hex of the output (or of "error:CODE:message"). */
+  hashes: Record<string, string>;
+  /** "op/case" -> output length in bytes, for readable diffs. */
+  sizes: Record<string, number>;
+  ms: number;
+}
+
+export async function sha256hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  let s = "";
+  for (const b of d) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+export async function runConformance(api: Api, read: (rel: string) => Promise<Uint8Array>, runtime: string): Promise<ConformanceResult> {
+  const t0 = now();
+  await api.init();
+  const kernels = new Map<string, Awaited<ReturnType<Api["loadBtf"]>>>();
+  for (const k of KERNELS) {
+    const rel = `${k}/vmlinux.btf.gz`;
+    kernels.set(k, await api.loadBtf(await read(rel), { file: rel }));
+  }
+  const cases: OpCase[] = [];
+  for (const k of KERNELS) {
+    const kernel = kernels.get(k)!;
+    const other = KERNELS.find((x) => x !== k)!;
+    cases.push({ id: `${k}/vmlinux`, btf: kernel });
+    for (const m of MODULES) {
+      const rel = `${k}/modules/${m}.btf.gz`;
+      const btf = await api.loadBtf(await read(rel), { base: kernel, file: rel });
+      cases.push({ id: `${k}/${m}`, btf, kernel, target: kernels.get(other), targetName: other });
+    }
+  }
+  const hashes: Record<string, string> = {};
+  const sizes: Record<string, number> = {};
+  for (const op of OPS) {
+    for (const c of cases) {
+      if (!op.applies(c)) continue;
+      const key = `${op.name}/${c.id}`;
+      let out: Uint8Array;
+      try {
+        out = await op.run(api, c);
+      } catch (e) {
+        // A refusal is an output too: it must be the same refusal everywhere.
+        if (!(e instanceof api.BtfError)) throw e;
+        out = new TextEncoder().encode(`error:${e.code}:${e.message}`);
+      }
+      hashes[key] = await sha256hex(out);
+      sizes[key] = out.length;
+    }
+  }
+  for (const c of cases) if (c.kernel) c.btf.free();
+  for (const k of kernels.values()) k.free();
+  return { runtime, ops: OPS.map((o) => o.name), hashes, sizes, ms: Math.round(now() - t0) };
+}
