@@ -74,38 +74,43 @@ describe("check service (Node http adapter)", () => {
     expect(r.status).toBe(200);
     const j = await r.json();
     expect(j.kernels).toEqual(["k61-47", "k61-50"]);
-    expect(j.checker).toBe("parse");
+    expect(j.checker).toBe("relocate");
     expect((await (await fetch(`${url}/kernels`)).json()).kernels).toEqual(["k61-47", "k61-50"]);
   });
 
   it("checks a raw module body on one kernel: the report schema", async () => {
-    const r = await fetch(`${url}/check?kernel=k61-50&name=loop`, { method: "POST", body: raw("k61-50/modules/loop.btf.gz") });
+    const r = await fetch(`${url}/check?kernel=k61-50&built-against=k61-50&name=loop`, { method: "POST", body: raw("k61-50/modules/loop.btf.gz") });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-btfkit-compatible")).toBe("yes");
     const j = await r.json();
     expect(Object.keys(j).sort()).toEqual(["checker", "results"]);
-    expect(j.results).toEqual([{ module: "loop", kernel: "k61-50", ok: true, problems: [] }]);
+    expect(j.results).toEqual([{ module: "loop", kernel: "k61-50", ok: true, problems: [], plain: { verdict: "exact", detail: "the kernel it was built against" } }]);
+    // Without .BTF.base and without built-against there is nothing to distill on: 400.
+    const r2 = await fetch(`${url}/check?kernel=k61-50`, { method: "POST", body: raw("k61-50/modules/loop.btf.gz") });
+    expect(r2.status).toBe(400);
+    expect((await r2.json()).error.code).toBe("USAGE");
   });
 
   it("multipart with two kernels: one accepts, one refuses with a typed problem", async () => {
     const form = new FormData();
-    form.append("module", new Blob([raw("k61-50/modules/veth.btf.gz")]), "veth.btf.gz");
+    form.append("module", new Blob([raw("k61-50/modules/zl10353.btf.gz")]), "zl10353.btf.gz");
     form.append("kernel", "k61-50");
     form.append("kernel", "k61-47");
+    form.append("built-against", "k61-50");
     const r = await fetch(`${url}/check`, { method: "POST", body: form });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-btfkit-compatible")).toBe("no");
     const j = await r.json();
     expect(j.results.map((x: { kernel: string; ok: boolean }) => [x.kernel, x.ok])).toEqual([["k61-50", true], ["k61-47", false]]);
     const p = j.results[1].problems[0];
-    expect(Object.keys(p).sort()).toEqual(["distilledId", "expected", "found", "kind", "path", "reason", "type"]);
-    expect(p.reason).toMatch(/^[A-Z_]+$/);
-    expect(j.results[1].module).toBe("veth.btf.gz");
+    expect(Object.keys(p).sort()).toEqual(["candidates", "distilledId", "expected", "found", "kind", "path", "reason", "severity", "type"]);
+    expect([p.type, p.reason, p.expected, p.found]).toEqual(["device", "size", 752, 744]);
+    expect(j.results[1].module).toBe("zl10353.btf.gz");
   });
 
   it("parses each kernel once per instance, also under concurrent requests", async () => {
     const body = raw("k61-50/modules/tcp_bbr.btf.gz");
-    const rs = await Promise.all(Array.from({ length: 6 }, () => fetch(`${url}/check?kernel=k61-50`, { method: "POST", body })));
+    const rs = await Promise.all(Array.from({ length: 6 }, () => fetch(`${url}/check?kernel=k61-50&built-against=k61-50`, { method: "POST", body })));
     expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(loads).toBe(1);
     expect(service.kernels.loaded()).toContain("k61-50");
@@ -120,7 +125,7 @@ describe("check service (Node http adapter)", () => {
       ["bad multipart", { method: "POST", body: "--x\r\nnonsense", headers: { "content-type": "multipart/form-data; boundary=zzz" } }, 400, "BAD_MULTIPART"],
     ];
     for (const [what, init, status, code] of cases) {
-      const r = await fetch(`${url}/check?kernel=k61-50`, init);
+      const r = await fetch(`${url}/check?kernel=k61-50&built-against=k61-50`, init);
       const j = await r.json();
       expect([what, r.status, j.error?.code]).toEqual([what, status, code]);
     }

@@ -3,8 +3,10 @@
 // http. A request POSTs a module and names kernels from the configured set;
 // the answer is the JSON compatibility report.
 //
-//   POST /check?kernel=A&kernel=B[&name=loop.ko]   body: the module (raw bytes)
-//   POST /check   multipart/form-data: "module" (file), "kernel" (one or more)
+//   POST /check?kernel=A&kernel=B[&built-against=A][&strict=1][&name=loop.ko]   body: the module
+//   POST /check   multipart/form-data: "module" (file), "kernel" (one or more), "built-against"
+// A module without .BTF.base (plain split BTF, any in-tree module) needs
+// built-against: the kernel it was built for, on which it is distilled.
 //   GET  /kernels  the configured kernel names
 //   GET  /         a short description and the limits
 //
@@ -14,7 +16,7 @@
 
 import { init, BtfError } from "../index.js";
 import { KernelStore, KERNEL_NAME, type KernelSource } from "./kernels.js";
-import { checkOnKernel, CHECKER, INPUT_ERRORS, type Report, type Result } from "./report.js";
+import { checkModule, CHECKER, INPUT_ERRORS, type Report, type Result } from "./report.js";
 
 export interface ServiceOptions {
   /** The kernels requests may name. */
@@ -81,13 +83,15 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
   return out;
 }
 
-interface CheckRequest { module: Uint8Array; moduleName: string; kernels: string[] }
+interface CheckRequest { module: Uint8Array; moduleName: string; kernels: string[]; builtAgainst?: string; strict: boolean }
 
 async function parseCheckRequest(request: Request, url: URL, maxBody: number): Promise<CheckRequest> {
   const body = await readBody(request, maxBody);
   const type = request.headers.get("content-type") ?? "";
   let kernels = url.searchParams.getAll("kernel");
   let moduleName = url.searchParams.get("name") ?? "module";
+  let builtAgainst = url.searchParams.get("built-against") ?? undefined;
+  const strict = url.searchParams.get("strict") === "1" || url.searchParams.get("strict") === "true";
   let module = body;
   if (/^multipart\/form-data/i.test(type)) {
     let form: FormData;
@@ -101,11 +105,13 @@ async function parseCheckRequest(request: Request, url: URL, maxBody: number): P
     module = new Uint8Array(await f.arrayBuffer());
     if (f.name) moduleName = f.name;
     kernels = kernels.concat(form.getAll("kernel").filter((k): k is string => typeof k === "string"));
+    const ba = form.get("built-against");
+    if (typeof ba === "string") builtAgainst = ba;
   }
   if (module.length === 0) throw new HttpError(400, "USAGE", "no module in the request body");
   // Names go into the report only; keep them printable and short.
   moduleName = moduleName.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
-  return { module, moduleName, kernels };
+  return { module, moduleName, kernels, builtAgainst, strict };
 }
 
 export function createCheckService(opts: ServiceOptions): CheckService {
@@ -123,28 +129,33 @@ export function createCheckService(opts: ServiceOptions): CheckService {
     const req = await parseCheckRequest(request, url, maxBody);
     if (req.kernels.length === 0) throw new HttpError(400, "USAGE", `name at least one kernel (?kernel=NAME); configured: ${store.names().join(", ")}`);
     if (req.kernels.length > maxKernels) throw new HttpError(400, "USAGE", `at most ${maxKernels} kernels per request`);
-    for (const k of req.kernels) {
+    const names = [...new Set(req.kernels)];
+    for (const k of req.builtAgainst ? [...names, req.builtAgainst] : names) {
       if (!KERNEL_NAME.test(k)) throw new HttpError(400, "BAD_KERNEL_NAME", `${JSON.stringify(k.slice(0, 80))} is not a kernel name`);
       if (!store.has(k)) throw new HttpError(404, "UNKNOWN_KERNEL", `no kernel ${k}; configured: ${store.names().join(", ")}`);
     }
     spent("reading the body");
-    const results: Result[] = [];
-    for (const k of new Set(req.kernels)) {
-      let kernel;
+    const load = async (k: string) => {
       try {
-        kernel = await store.get(k);
+        const btf = await store.get(k);
+        spent(`loading kernel ${k}`);
+        return { name: k, btf };
       } catch (e) {
+        if (e instanceof HttpError) throw e;
         throw new HttpError(500, "KERNEL_UNAVAILABLE", `kernel ${k} could not be loaded: ${e instanceof BtfError ? e.describe() : (e as Error).message}`);
       }
-      spent(`loading kernel ${k}`);
-      try {
-        results.push(await checkOnKernel(req.module, req.moduleName, kernel, k, { maxDecompressed }));
-      } catch (e) {
-        if (e instanceof BtfError && INPUT_ERRORS.has(e.code)) throw new HttpError(e.code === "TOO_LARGE" ? 413 : 400, e.code, e.message, e.offset);
-        throw e;
-      }
-      spent(`checking on ${k}`);
+    };
+    const kernels = [];
+    for (const k of names) kernels.push(await load(k));
+    const builtAgainst = req.builtAgainst ? await load(req.builtAgainst) : undefined;
+    let results;
+    try {
+      results = await checkModule(req.module, req.moduleName, kernels, { maxDecompressed, builtAgainst, strict: req.strict });
+    } catch (e) {
+      if (e instanceof BtfError && INPUT_ERRORS.has(e.code)) throw new HttpError(e.code === "TOO_LARGE" ? 413 : 400, e.code, e.message, e.offset);
+      throw e;
     }
+    spent("checking");
     const report: Report = { checker: CHECKER, results };
     return json(200, report, { "x-btfkit-compatible": results.every((r) => r.ok) ? "yes" : "no" });
   }

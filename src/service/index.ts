@@ -20,8 +20,8 @@ export { toNodeListener } from "./node.js";
 export async function kernelsFromDir(dir: string): Promise<Map<string, KernelSource>> {
   return (await import("./fs.js")).kernelsFromDir(dir, KERNEL_NAME);
 }
-export { checkOnKernel, CHECKER } from "./report.js";
-export type { Problem } from "./report.js";
+export { checkModule, CHECKER } from "./report.js";
+export type { CheckProblem as Problem } from "../check.js";
 export type { KernelSource } from "./kernels.js";
 
 function env(name: string): string | undefined {

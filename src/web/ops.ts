@@ -104,6 +104,50 @@ export const OPS: readonly Op[] = [
     applies: () => true,
     run: (_api, c) => c.btf.dumpJsonBytes(),
   },
+  {
+    name: "distill",
+    summary: "btf__distill_base: the distilled base, then the new split (raw bytes)",
+    applies: (c) => c.kernel !== undefined,
+    run: (api, c) => {
+      const d = api.distill(c.btf);
+      try {
+        return concatBytes([d.base.toBytes(), d.split.toBytes()]);
+      } finally {
+        d.split.free();
+        d.base.free();
+      }
+    },
+  },
+  {
+    name: "relocate",
+    summary: "distill, then btf__relocate onto the target kernel: the relocated split, or every problem",
+    applies: (c) => c.kernel !== undefined && c.target !== undefined,
+    run: (api, c) => {
+      const d = api.distill(c.btf);
+      try {
+        const r = api.relocate(d.split, c.target!);
+        const out = r.btf.toBytes();
+        r.btf.free();
+        return out;
+      } catch (e) {
+        if (e instanceof api.RelocationError) return utf8(JSON.stringify(e.problems));
+        throw e;
+      } finally {
+        d.split.free();
+        d.base.free();
+      }
+    },
+  },
+  {
+    name: "check",
+    summary: "compatibility report (JSON, as `btfkit check --json`)",
+    applies: (c) => c.kernel !== undefined && c.target !== undefined,
+    run: (api, c) => {
+      const checker = new api.Checker([{ name: c.targetName ?? "target", btf: c.target! }], { builtAgainst: { name: "built-against", btf: c.kernel! } });
+      checker.checkModule({ name: c.id, raw: c.btf.toBytes() });
+      return utf8(JSON.stringify(checker.finish()));
+    },
+  },
 ];
 
 export function findOp(name: string): Op | undefined {

@@ -35,7 +35,7 @@ Deno.test("service bundle under Deno.serve: report, malformed, oversized, names"
     maxBodyBytes: 1 << 20,
   });
   await withServer(svc.fetch, async (url) => {
-    let r = await fetch(`${url}/check?kernel=k61-50&kernel=k61-47&name=veth`, { method: "POST", body: await read("k61-50/modules/veth.btf.gz") });
+    let r = await fetch(`${url}/check?kernel=k61-50&kernel=k61-47&built-against=k61-50&name=zl10353`, { method: "POST", body: await read("k61-50/modules/zl10353.btf.gz") });
     assertEquals(r.status, 200, "status");
     const j = await r.json();
     assertEquals(j.results.map((x: { kernel: string; ok: boolean }) => [x.kernel, x.ok]), [["k61-50", true], ["k61-47", false]], "verdicts");
@@ -44,8 +44,10 @@ Deno.test("service bundle under Deno.serve: report, malformed, oversized, names"
     const form = new FormData();
     form.append("module", new Blob([await read("k61-50/modules/loop.btf.gz")]), "loop.btf.gz");
     form.append("kernel", "k61-50");
+    form.append("built-against", "k61-50");
     r = await fetch(`${url}/check`, { method: "POST", body: form });
-    assertEquals([r.status, (await r.json()).results[0]], [200, { module: "loop.btf.gz", kernel: "k61-50", ok: true, problems: [] }], "multipart");
+    const m = (await r.json()).results[0];
+    assertEquals([r.status, m.module, m.kernel, m.ok, m.problems], [200, "loop.btf.gz", "k61-50", true, []], "multipart");
 
     r = await fetch(`${url}/check?kernel=k61-50`, { method: "POST", body: "junk junk junk" });
     assertEquals([r.status, (await r.json()).error.code], [400, "BAD_MAGIC"], "malformed");
@@ -74,7 +76,7 @@ Deno.test("default export configured from BTFKIT_KERNELS_DIR", async () => {
     await withServer(service.fetch, async (url) => {
       const r = await fetch(`${url}/kernels`);
       assertEquals(await r.json(), { kernels: ["k61-47"] }, "kernels from dir");
-      const c = await fetch(`${url}/check?kernel=k61-47`, { method: "POST", body: await read("k61-47/modules/tcp_bbr.btf.gz") });
+      const c = await fetch(`${url}/check?kernel=k61-47&built-against=k61-47`, { method: "POST", body: await read("k61-47/modules/tcp_bbr.btf.gz") });
       assertEquals((await c.json()).results[0].ok, true, "tcp_bbr on its kernel");
       const t = await fetch(`${url}/check?kernel=README`, { method: "POST", body: "x" });
       assertEquals(t.status, 404, "a file that is not a kernel cannot be named");
