@@ -217,16 +217,21 @@ class Reloc {
   n: u32;
   /** u8 per D id: embedded in a split struct/union member. */
   embedded: usize = 0;
-  /** u32 per old id: the first split composite (and member index) whose member embeds this composite. */
+  /**
+   * u32 per old id, built only when a path is printed: the first split
+   * composite (and member index) whose member embeds this composite.
+   */
   embedder: usize = 0;
   embedderMember: usize = 0;
+  compat15: bool;
 
-  constructor(split: Btf, base: Btf) {
+  constructor(split: Btf, base: Btf, compat15: bool) {
     this.split = split;
     this.dist = split.base!;
     this.base = base;
     this.nD = this.dist.typeCnt();
     this.n = split.typeCnt();
+    this.compat15 = compat15;
   }
 
   dispose(): void {
@@ -235,55 +240,92 @@ class Reloc {
     if (this.embedderMember != 0) heap.free(this.embedderMember);
   }
 
-  /**
-   * btf_mark_embedded_composite_type_ids over split composites: follow each
-   * member through modifiers/typedefs/type tags/arrays; a struct/union at the
-   * end is embedded. We also remember the first embedder of every composite
-   * (split ones too), to print embedding paths.
-   */
-  markEmbedded(compat15: bool): void {
+  /** Split ids whose members libbpf scans: 1.5 ran the loop to nr_split_types instead of nD + nr_split_types. */
+  @inline scanEnd(): u32 { return this.compat15 ? min<u32>(this.split.count, this.n) : this.n; }
+
+  /** Record address of any old id >= 1 (split or distilled base), read in place. */
+  @inline recAddr(t: u32): usize {
     const nD = this.nD;
-    const n = this.n;
+    return t >= nD
+      ? this.split.types + <usize>load<u32>(this.split.index + (<usize>(t - nD) << 2))
+      : this.dist.types + <usize>load<u32>(this.dist.index + (<usize>(t - 1) << 2));
+  }
+
+  /**
+   * Where a member's type leads through modifiers, typedefs, type tags and
+   * arrays (the walk of btf_mark_embedded_composite_type_ids): the first
+   * other type, or 0. Bounded; chains are loop-free after parse anyway.
+   */
+  chainEnd(t: u32): u32 {
+    const nD = this.nD;
+    const sWide = this.split.wide, dWide = this.dist.wide;
+    for (let guard: u32 = 0; t != 0 && guard < MAX_CHAIN; guard++) {
+      const tp = this.recAddr(t);
+      const tk = infoKind(load<u32>(tp, T_INFO), t >= nD ? sWide : dWide);
+      if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT || tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) t = load<u32>(tp, T_SIZE);
+      else if (tk == KIND_ARRAY) t = load<u32>(tp, COMMON_LEN);
+      else return t;
+    }
+    return 0;
+  }
+
+  /**
+   * btf_mark_embedded_composite_type_ids over split composites: a distilled
+   * struct/union at the end of a member's chain is embedded. Chain ends of
+   * split types are memoised: members share their types a lot.
+   */
+  markEmbedded(): void {
+    const nD = this.nD;
     const split = this.split;
     const dist = this.dist;
     this.embedded = heap.alloc(<usize>nD + 1);
     memory.fill(this.embedded, 0, <usize>nD + 1);
-    this.embedder = heap.alloc((<usize>n << 2) + 4);
-    memory.fill(this.embedder, 0, (<usize>n << 2) + 4);
-    this.embedderMember = heap.alloc((<usize>n << 2) + 4);
-    // Records are read in place (this walk visits every member of the split).
-    const sTypes = split.types, sIndex = split.index, sWide = split.wide;
-    const dTypes = dist.types, dIndex = dist.index, dWide = dist.wide;
-    // libbpf 1.5 ran the loop to nr_split_types instead of nD + nr_split_types.
-    const end = compat15 ? min<u32>(split.count, n) : n;
+    const memoLen = <usize>split.count << 2;
+    const memo = heap.alloc(memoLen + 4); // chain end + 1 per split id, 0 = not known yet
+    memory.fill(memo, 0, memoLen + 4);
+    const sTypes = split.types, sIndex = split.index, sWide = split.wide, dWide = dist.wide;
+    const end = this.scanEnd();
     for (let id = nD; id < end; id++) {
       const p = sTypes + <usize>load<u32>(sIndex + (<usize>(id - nD) << 2));
       const info = load<u32>(p, T_INFO);
       if (!isComposite(infoKind(info, sWide))) continue;
       const vlen = infoVlen(info, sWide);
       for (let m: u32 = 0; m < vlen; m++) {
-        let t = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
-        for (let guard: u32 = 0; t != 0 && guard < MAX_CHAIN; guard++) {
-          const tp = t >= nD
-            ? sTypes + <usize>load<u32>(sIndex + (<usize>(t - nD) << 2))
-            : dTypes + <usize>load<u32>(dIndex + (<usize>(t - 1) << 2));
-          const tk = infoKind(load<u32>(tp, T_INFO), t >= nD ? sWide : dWide);
-          if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT ||
-              tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) {
-            t = load<u32>(tp, T_SIZE);
-          } else if (tk == KIND_ARRAY) {
-            t = load<u32>(tp, COMMON_LEN);
-          } else {
-            if (isComposite(tk)) {
-              if (t < nD) store<u8>(this.embedded + t, 1);
-              const a = this.embedder + (<usize>t << 2);
-              if (load<u32>(a) == 0) {
-                store<u32>(a, id);
-                store<u32>(this.embedderMember + (<usize>t << 2), m);
-              }
-            }
-            break;
-          }
+        const t = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
+        let e: u32;
+        if (t < nD) e = t;
+        else {
+          const a = memo + (<usize>(t - nD) << 2);
+          const known = load<u32>(a);
+          if (known != 0) e = known - 1;
+          else { e = this.chainEnd(t); store<u32>(a, e + 1); }
+        }
+        if (e != 0 && e < nD && isComposite(infoKind(load<u32>(this.recAddr(e), T_INFO), dWide))) store<u8>(this.embedded + e, 1);
+      }
+    }
+    heap.free(memo);
+  }
+
+  /** The first embedder of every composite (split ones too), for paths; built on first use. */
+  private buildEmbedders(): void {
+    const nD = this.nD;
+    const n = this.n;
+    const split = this.split;
+    this.embedder = heap.alloc((<usize>n << 2) + 4);
+    memory.fill(this.embedder, 0, (<usize>n << 2) + 4);
+    this.embedderMember = heap.alloc((<usize>n << 2) + 4);
+    const end = this.scanEnd();
+    for (let id = nD; id < end; id++) {
+      const p = split.ownRec(id);
+      if (!isComposite(split.recKind(p))) continue;
+      const vlen = split.recVlen(p);
+      for (let m: u32 = 0; m < vlen; m++) {
+        const t = this.chainEnd(load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4));
+        if (t == 0 || !isComposite(split.kind(t))) continue;
+        const a = this.embedder + (<usize>t << 2);
+        if (load<u32>(a) == 0) {
+          store<u32>(a, id);
+          store<u32>(this.embedderMember + (<usize>t << 2), m);
         }
       }
     }
@@ -292,6 +334,7 @@ class Reloc {
   /** Append "struct NAME.member -> typedef x -> ... -> struct TARGET" for a distilled type. */
   renderPath(d: u32, out: ByteSink): void {
     const split = this.split;
+    if (this.embedder == 0) this.buildEmbedders();
     // Climb from d through anonymous embedders to a named one (bounded, no cycles).
     const chain = new StaticArray<u32>(32);
     let depth = 0;
@@ -410,8 +453,8 @@ export function relocate(split: Btf, base: Btf, flags: u32): RelocResult | null 
   const idMap = res.idMap;
   for (let id = nD; id < n; id++) idMap.set(id, id + nB - nD);
 
-  const r = new Reloc(split, base);
-  r.markEmbedded((flags & RELOC_COMPAT_15) != 0);
+  const r = new Reloc(split, base, (flags & RELOC_COMPAT_15) != 0);
+  r.markEmbedded();
 
   // For each D name offset, the highest B id mapped to it: libbpf's str_map
   // ends up holding that one's name offset (last write in B id order).
