@@ -72,8 +72,9 @@ class RelocBaseIndex extends BtfIndex {
   /** Hash slots: entry index + 1 of a name group's head, 0 when free. */
   slots: usize = 0;
   mask: u32 = 0;
-  /** Per entry: B id, next entry index + 1 in the same name group (0 ends), flags. */
+  /** Per entry: B id, name hash, next entry index + 1 in the same name group (0 ends), flags. */
   entIds: usize = 0;
+  entHash: usize = 0;
   entNext: usize = 0;
   entFlags: usize = 0;
   count: u32 = 0;
@@ -85,12 +86,13 @@ class RelocBaseIndex extends BtfIndex {
   /** First entry (index + 1) of the group named like the string at `p`, or 0. */
   lookup(p: usize): u32 {
     const mask = this.mask;
-    let i = cstrHash(p) & mask;
+    const h = cstrHash(p);
+    let i = h & mask;
     while (true) {
       const e = load<u32>(this.slots + (<usize>i << 2));
       if (e == 0) return 0;
-      const id = load<u32>(this.entIds + (<usize>(e - 1) << 2));
-      if (cstreq(this.base.name(id), p)) return e;
+      if (load<u32>(this.entHash + (<usize>(e - 1) << 2)) == h &&
+          cstreq(this.base.name(load<u32>(this.entIds + (<usize>(e - 1) << 2))), p)) return e;
       i = (i + 1) & mask;
     }
   }
@@ -98,9 +100,10 @@ class RelocBaseIndex extends BtfIndex {
   dispose(): void {
     if (this.slots != 0) heap.free(this.slots);
     if (this.entIds != 0) heap.free(this.entIds);
+    if (this.entHash != 0) heap.free(this.entHash);
     if (this.entNext != 0) heap.free(this.entNext);
     if (this.entFlags != 0) heap.free(this.entFlags);
-    this.slots = this.entIds = this.entNext = this.entFlags = 0;
+    this.slots = this.entIds = this.entHash = this.entNext = this.entFlags = 0;
   }
 }
 
@@ -112,7 +115,7 @@ function buildIndex(b: Btf): RelocBaseIndex {
   // Pass 1: the named types of matching kinds, and libbpf's base_name_cnt
   // (named STRUCT/UNION per name *offset*).
   const ids = heap.alloc((<usize>n << 2) + 4);
-  const compositesPerName = new U32Map(4096);
+  const compositesPerName = new U32Map(n / 8 + 16);
   let relevant: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const p = types + <usize>load<u32>(index + (<usize>i << 2));
@@ -130,6 +133,7 @@ function buildIndex(b: Btf): RelocBaseIndex {
   ix.slots = heap.alloc(<usize>cap << 2);
   memory.fill(ix.slots, 0, <usize>cap << 2);
   ix.entIds = heap.alloc((<usize>relevant << 2) + 4);
+  ix.entHash = heap.alloc((<usize>relevant << 2) + 4);
   ix.entNext = heap.alloc((<usize>relevant << 2) + 4);
   ix.entFlags = heap.alloc(<usize>relevant + 1);
   const strs = b.strs;
@@ -149,9 +153,11 @@ function buildIndex(b: Btf): RelocBaseIndex {
       if (!needsSize || (load<u32>(p, T_SIZE) & 0x7fffffff) == 0) ix.trapId = id;
       continue;
     }
+    const hash = cstrHash(name);
     store<u32>(ix.entIds + (<usize>e << 2), id);
+    store<u32>(ix.entHash + (<usize>e << 2), hash);
     store<u8>(ix.entFlags + e, needsSize ? NEEDS_SIZE : 0);
-    let h = cstrHash(name) & mask;
+    let h = hash & mask;
     while (true) {
       const a = ix.slots + (<usize>h << 2);
       const head = load<u32>(a);
@@ -160,8 +166,8 @@ function buildIndex(b: Btf): RelocBaseIndex {
         store<u32>(a, e + 1);
         break;
       }
-      const hid = load<u32>(ix.entIds + (<usize>(head - 1) << 2));
-      if (cstreq(b.name(hid), name)) {
+      const hi = <usize>(head - 1) << 2;
+      if (load<u32>(ix.entHash + hi) == hash && cstreq(b.name(load<u32>(ix.entIds + hi)), name)) {
         store<u32>(ix.entNext + (<usize>e << 2), head);
         store<u32>(a, e + 1);
         break;
