@@ -269,9 +269,9 @@ export function distill(src: Btf): DistillResult | null {
   newBase.bigEndian = src.bigEndian;
   pipe.setBase(newBase);
 
-  // Phase C: the new split.
+  // Phase C: the new split (the builder borrows our reference to the base;
+  // the finished split takes its own).
   const sb = new BtfBuilder(newBase);
-  newBase.retain();
   // Room for the split's types and strings plus the base types it takes along.
   sb.reserve(src.count + 1024, src.typeLen + 65536, src.strLen / 20 + 1024, src.strLen + 65536);
   for (let id = splitStart; id < n; id++) {
@@ -297,7 +297,6 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newSplit = sb.finish();
   sb.dispose();
-  newBase.release(); // the builder's reference; the split holds its own
   if (newSplit === null) { newBase.release(); map.dispose(); return null; }
   newSplit.bigEndian = src.bigEndian;
   return new DistillResult(newBase, newSplit, map);

@@ -114,7 +114,10 @@ function buildIndex(b: Btf): RelocBaseIndex {
   const types = b.types, index = b.index, wide = b.wide;
   // Pass 1: the named types of matching kinds, and libbpf's base_name_cnt
   // (named STRUCT/UNION per name *offset*).
+  // Per relevant type: own index, name offset, kind (pass 2 then reads no record).
   const ids = heap.alloc((<usize>n << 2) + 4);
+  const names = heap.alloc((<usize>n << 2) + 4);
+  const kinds = heap.alloc(<usize>n + 1);
   const compositesPerName = new U32Map(n / 8 + 16);
   let relevant: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -124,6 +127,8 @@ function buildIndex(b: Btf): RelocBaseIndex {
     const k = infoKind(load<u32>(p, T_INFO), wide);
     if (!matchKind(k)) continue;
     store<u32>(ids + (<usize>relevant << 2), i);
+    store<u32>(names + (<usize>relevant << 2), nameOff);
+    store<u8>(kinds + relevant, <u8>k);
     relevant++;
     if (isComposite(k)) compositesPerName.add(nameOff, 1);
   }
@@ -142,14 +147,14 @@ function buildIndex(b: Btf): RelocBaseIndex {
   for (let j = relevant; j > 0; j--) {
     const i = load<u32>(ids + (<usize>(j - 1) << 2));
     const id = b.startId + i;
-    const p = types + <usize>load<u32>(index + (<usize>i << 2));
-    const nameOff = load<u32>(p, T_NAME);
-    const k = infoKind(load<u32>(p, T_INFO), wide);
+    const nameOff = load<u32>(names + (<usize>(j - 1) << 2));
+    const k = <u32>load<u8>(kinds + (j - 1));
     const needsSize = isComposite(k) ? compositesPerName.get(nameOff, 0) > 1 : k != KIND_FWD;
     const name = strs + <usize>nameOff;
     if (load<u8>(name) == 0) {
       // Equal to D's entry for void (name "", size 0): libbpf fails with
       // "maps to invalid distilled base BTF id". Keep the lowest such id.
+      const p = types + <usize>load<u32>(index + (<usize>i << 2));
       if (!needsSize || (load<u32>(p, T_SIZE) & 0x7fffffff) == 0) ix.trapId = id;
       continue;
     }
@@ -178,6 +183,8 @@ function buildIndex(b: Btf): RelocBaseIndex {
   }
   ix.count = e;
   heap.free(ids);
+  heap.free(names);
+  heap.free(kinds);
   compositesPerName.dispose();
   return ix;
 }
