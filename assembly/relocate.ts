@@ -236,6 +236,8 @@ class Reloc {
    */
   embedder: usize = 0;
   embedderMember: usize = 0;
+  /** u32 per split id: the end of its modifier/typedef/array chain + 1, 0 while unknown. */
+  memo: usize = 0;
   compat15: bool;
 
   constructor(split: Btf, base: Btf, compat15: bool) {
@@ -251,6 +253,7 @@ class Reloc {
     if (this.embedded != 0) heap.free(this.embedded);
     if (this.embedder != 0) heap.free(this.embedder);
     if (this.embedderMember != 0) heap.free(this.embedderMember);
+    if (this.memo != 0) heap.free(this.memo);
   }
 
   /** Split ids whose members libbpf scans: 1.5 ran the loop to nr_split_types instead of nD + nr_split_types. */
@@ -267,25 +270,47 @@ class Reloc {
   /**
    * Where a member's type leads through modifiers, typedefs, type tags and
    * arrays (the walk of btf_mark_embedded_composite_type_ids): the first
-   * other type, or 0. Bounded; chains are loop-free after parse anyway.
+   * other type, or 0. Every split id on the walk is memoised (chain end + 1
+   * in `memo`), so all walks together visit each split type once: members
+   * share their types a lot, and a long chain cannot be walked per member.
    */
-  chainEnd(t: u32): u32 {
+  chainEnd(t0: u32): u32 {
     const nD = this.nD;
+    const memo = this.memo;
     const sWide = this.split.wide, dWide = this.dist.wide;
-    for (let guard: u32 = 0; t != 0 && guard < MAX_CHAIN; guard++) {
+    // First pass: find the end (or a memoised node).
+    let t = t0;
+    let end: u32 = 0;
+    for (let guard: u32 = 0; guard < MAX_CHAIN; guard++) {
+      if (t == 0) { end = 0; break; }
+      if (t >= nD) {
+        const known = load<u32>(memo + (<usize>(t - nD) << 2));
+        if (known != 0) { end = known - 1; break; }
+      }
       const tp = this.recAddr(t);
       const tk = infoKind(load<u32>(tp, T_INFO), t >= nD ? sWide : dWide);
       if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT || tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) t = load<u32>(tp, T_SIZE);
       else if (tk == KIND_ARRAY) t = load<u32>(tp, COMMON_LEN);
-      else return t;
+      else { end = t; break; }
     }
-    return 0;
+    // Second pass: memoise every split id up to where the first one stopped.
+    t = t0;
+    for (let guard: u32 = 0; guard < MAX_CHAIN && t >= nD; guard++) {
+      const a = memo + (<usize>(t - nD) << 2);
+      if (load<u32>(a) != 0) break;
+      store<u32>(a, end + 1);
+      const tp = this.recAddr(t);
+      const tk = infoKind(load<u32>(tp, T_INFO), sWide);
+      if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT || tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) t = load<u32>(tp, T_SIZE);
+      else if (tk == KIND_ARRAY) t = load<u32>(tp, COMMON_LEN);
+      else break;
+    }
+    return end;
   }
 
   /**
    * btf_mark_embedded_composite_type_ids over split composites: a distilled
-   * struct/union at the end of a member's chain is embedded. Chain ends of
-   * split types are memoised: members share their types a lot.
+   * struct/union at the end of a member's chain is embedded.
    */
   markEmbedded(): void {
     const nD = this.nD;
@@ -293,9 +318,9 @@ class Reloc {
     const dist = this.dist;
     this.embedded = heap.alloc(<usize>nD + 1);
     memory.fill(this.embedded, 0, <usize>nD + 1);
-    const memoLen = <usize>split.count << 2;
-    const memo = heap.alloc(memoLen + 4); // chain end + 1 per split id, 0 = not known yet
-    memory.fill(memo, 0, memoLen + 4);
+    const memoLen = (<usize>split.count << 2) + 4;
+    this.memo = heap.alloc(memoLen);
+    memory.fill(this.memo, 0, memoLen);
     const sTypes = split.types, sIndex = split.index, sWide = split.wide, dWide = dist.wide;
     const end = this.scanEnd();
     for (let id = nD; id < end; id++) {
@@ -305,18 +330,10 @@ class Reloc {
       const vlen = infoVlen(info, sWide);
       for (let m: u32 = 0; m < vlen; m++) {
         const t = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
-        let e: u32;
-        if (t < nD) e = t;
-        else {
-          const a = memo + (<usize>(t - nD) << 2);
-          const known = load<u32>(a);
-          if (known != 0) e = known - 1;
-          else { e = this.chainEnd(t); store<u32>(a, e + 1); }
-        }
+        const e = t < nD ? t : this.chainEnd(t);
         if (e != 0 && e < nD && isComposite(infoKind(load<u32>(this.recAddr(e), T_INFO), dWide))) store<u8>(this.embedded + e, 1);
       }
     }
-    heap.free(memo);
   }
 
   /** The first embedder of every composite (split ones too), for paths; built on first use. */
@@ -333,7 +350,8 @@ class Reloc {
       if (!isComposite(split.recKind(p))) continue;
       const vlen = split.recVlen(p);
       for (let m: u32 = 0; m < vlen; m++) {
-        const t = this.chainEnd(load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4));
+        const t0 = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
+        const t = t0 < nD ? t0 : this.chainEnd(t0);
         if (t == 0 || !isComposite(split.kind(t))) continue;
         const a = this.embedder + (<usize>t << 2);
         if (load<u32>(a) == 0) {
@@ -374,7 +392,8 @@ class Reloc {
       const mp = split.extra(s) + <usize>m * MEMBER_LEN;
       this.nameOrAnon(load<u32>(mp), out);
       let t = load<u32>(mp, 4);
-      for (let guard = 0; t != target && t != 0 && guard < 64; guard++) {
+      for (let steps = 0; t != target && t != 0; steps++) {
+        if (steps == 16) { out.str(" -> ..."); break; } // a long chain is shortened
         const tk = split.kind(t);
         out.str(" -> ");
         if (tk == KIND_ARRAY) {
