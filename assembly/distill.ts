@@ -164,7 +164,7 @@ const FRAME: u32 = 20;
  * Phase A for one split type: mark the base types it needs, depth first in
  * field order as libbpf's recursion, with an explicit stack of frames.
  */
-function markNeeded(src: Btf, base: Btf, map: IdMap, splitStart: u32, root: u32, stack: ByteSink): bool {
+function markNeeded(src: Btf, base: Btf, map: IdMap, marked: usize, splitStart: u32, root: u32, stack: ByteSink): bool {
   stack.len = 0;
   const rp = src.ownRec(root);
   pushFrame(stack, root, rp, src.recKind(rp), src.recVlen(rp));
@@ -187,6 +187,7 @@ function markNeeded(src: Btf, base: Btf, map: IdMap, splitStart: u32, root: u32,
         ref.toString() + "] of kind [" + rk.toString() + "])");
     }
     map.set(ref, ref);
+    store<u32>(marked + (<usize>(ref >> 5) << 2), load<u32>(marked + (<usize>(ref >> 5) << 2)) | (<u32>1 << (ref & 31)));
     const p = base.rec(ref);
     // Distilled named composites carry no members: nothing below them is needed.
     if ((rk == KIND_STRUCT || rk == KIND_UNION) && load<u32>(p, T_NAME) != 0) continue;
@@ -215,24 +216,41 @@ export function distill(src: Btf): DistillResult | null {
   }
 
   const map = new IdMap(n);
-  // Phase A.
+  // Phase A. Besides the map, a bitmap of the marked base ids: the later
+  // phases visit those in id order without a pass over the whole base.
+  const words = (splitStart + 31) >> 5;
+  const marked = heap.alloc((<usize>words << 2) + 4);
+  memory.fill(marked, 0, (<usize>words << 2) + 4);
   const stack = new ByteSink(256);
   const oldBase = src.base!;
   for (let id = splitStart; id < n; id++) {
-    if (!markNeeded(src, oldBase, map, splitStart, id, stack)) {
+    if (!markNeeded(src, oldBase, map, marked, splitStart, id, stack)) {
       stack.dispose();
+      heap.free(marked);
       map.dispose();
       return null;
     }
   }
   stack.dispose();
+  // The marked ids, ascending.
+  const neededList = new ByteSink(256);
+  for (let w: u32 = 0; w < words; w++) {
+    let bits = load<u32>(marked + (<usize>w << 2));
+    while (bits != 0) {
+      neededList.u32le((w << 5) + ctz(bits));
+      bits &= bits - 1;
+    }
+  }
+  heap.free(marked);
+  const needed = neededList.ptr;
+  const nNeeded = neededList.len >> 2;
 
   const pipe = new StrPipe(src, src.strLen / 20 + 1024);
 
   // Phase B: the distilled base, old base order.
   const bb = new BtfBuilder(null);
-  for (let id: u32 = 1; id < splitStart; id++) {
-    if (map.get(id) == 0) continue;
+  for (let j: u32 = 0; j < nNeeded; j++) {
+    const id = load<u32>(needed + (<usize>j << 2));
     const p = src.rec(id);
     const kind = src.kind(id);
     const nameOff = load<u32>(p, T_NAME);
@@ -251,7 +269,7 @@ export function distill(src: Btf): DistillResult | null {
         // btf__add_enum: always ENUM, signedness dropped; it refuses odd sizes.
         const sz = load<u32>(p, T_SIZE);
         if (sz == 0 || (sz & (sz - 1)) != 0 || sz > 8) {
-          pipe.dispose(); bb.dispose(); map.dispose();
+          pipe.dispose(); bb.dispose(); map.dispose(); neededList.dispose();
           fail(Err.DISTILL_REFUSED, -1, id, "base type [" + id.toString() + "] " + kindName(kind) + " has size " + sz.toString() + ", which a distilled ENUM cannot carry");
           return null;
         }
@@ -265,26 +283,27 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newBase = bb.finish();
   bb.dispose();
-  if (newBase === null) { pipe.dispose(); map.dispose(); return null; }
+  if (newBase === null) { pipe.dispose(); map.dispose(); neededList.dispose(); return null; }
   newBase.bigEndian = src.bigEndian;
   pipe.setBase(newBase);
 
-  // Phase C: the new split.
+  // Phase C: the new split (the builder borrows our reference to the base;
+  // the finished split takes its own).
   const sb = new BtfBuilder(newBase);
-  newBase.retain();
   // Room for the split's types and strings plus the base types it takes along.
   sb.reserve(src.count + 1024, src.typeLen + 65536, src.strLen / 20 + 1024, src.strLen + 65536);
   for (let id = splitStart; id < n; id++) {
     const p = src.ownRec(id);
     pipe.copyType(sb, p, src.recKind(p), src.recVlen(p));
   }
-  for (let id: u32 = 1; id < splitStart; id++) {
-    if (map.get(id) == 0) continue;
+  for (let j: u32 = 0; j < nNeeded; j++) {
+    const id = load<u32>(needed + (<usize>j << 2));
     const kind = src.kind(id);
     if (!goesToSplit(kind, src.nameOff(id) != 0)) continue;
     map.set(id, pipe.copyType(sb, src.rec(id), kind, src.vlen(id)));
   }
   pipe.dispose();
+  neededList.dispose();
 
   // Phase D: split ids shift down by what the base lost; base ids follow the map.
   const diff = splitStart - newBase.typeCnt();
@@ -297,7 +316,6 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newSplit = sb.finish();
   sb.dispose();
-  newBase.release(); // the builder's reference; the split holds its own
   if (newSplit === null) { newBase.release(); map.dispose(); return null; }
   newSplit.bigEndian = src.bigEndian;
   return new DistillResult(newBase, newSplit, map);

@@ -72,8 +72,9 @@ class RelocBaseIndex extends BtfIndex {
   /** Hash slots: entry index + 1 of a name group's head, 0 when free. */
   slots: usize = 0;
   mask: u32 = 0;
-  /** Per entry: B id, next entry index + 1 in the same name group (0 ends), flags. */
+  /** Per entry: B id, name hash, next entry index + 1 in the same name group (0 ends), flags. */
   entIds: usize = 0;
+  entHash: usize = 0;
   entNext: usize = 0;
   entFlags: usize = 0;
   count: u32 = 0;
@@ -85,12 +86,13 @@ class RelocBaseIndex extends BtfIndex {
   /** First entry (index + 1) of the group named like the string at `p`, or 0. */
   lookup(p: usize): u32 {
     const mask = this.mask;
-    let i = cstrHash(p) & mask;
+    const h = cstrHash(p);
+    let i = h & mask;
     while (true) {
       const e = load<u32>(this.slots + (<usize>i << 2));
       if (e == 0) return 0;
-      const id = load<u32>(this.entIds + (<usize>(e - 1) << 2));
-      if (cstreq(this.base.name(id), p)) return e;
+      if (load<u32>(this.entHash + (<usize>(e - 1) << 2)) == h &&
+          cstreq(this.base.name(load<u32>(this.entIds + (<usize>(e - 1) << 2))), p)) return e;
       i = (i + 1) & mask;
     }
   }
@@ -98,9 +100,10 @@ class RelocBaseIndex extends BtfIndex {
   dispose(): void {
     if (this.slots != 0) heap.free(this.slots);
     if (this.entIds != 0) heap.free(this.entIds);
+    if (this.entHash != 0) heap.free(this.entHash);
     if (this.entNext != 0) heap.free(this.entNext);
     if (this.entFlags != 0) heap.free(this.entFlags);
-    this.slots = this.entIds = this.entNext = this.entFlags = 0;
+    this.slots = this.entIds = this.entHash = this.entNext = this.entFlags = 0;
   }
 }
 
@@ -111,8 +114,11 @@ function buildIndex(b: Btf): RelocBaseIndex {
   const types = b.types, index = b.index, wide = b.wide;
   // Pass 1: the named types of matching kinds, and libbpf's base_name_cnt
   // (named STRUCT/UNION per name *offset*).
+  // Per relevant type: own index, name offset, kind (pass 2 then reads no record).
   const ids = heap.alloc((<usize>n << 2) + 4);
-  const compositesPerName = new U32Map(4096);
+  const names = heap.alloc((<usize>n << 2) + 4);
+  const kinds = heap.alloc(<usize>n + 1);
+  const compositesPerName = new U32Map(n / 8 + 16);
   let relevant: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const p = types + <usize>load<u32>(index + (<usize>i << 2));
@@ -121,6 +127,8 @@ function buildIndex(b: Btf): RelocBaseIndex {
     const k = infoKind(load<u32>(p, T_INFO), wide);
     if (!matchKind(k)) continue;
     store<u32>(ids + (<usize>relevant << 2), i);
+    store<u32>(names + (<usize>relevant << 2), nameOff);
+    store<u8>(kinds + relevant, <u8>k);
     relevant++;
     if (isComposite(k)) compositesPerName.add(nameOff, 1);
   }
@@ -130,6 +138,7 @@ function buildIndex(b: Btf): RelocBaseIndex {
   ix.slots = heap.alloc(<usize>cap << 2);
   memory.fill(ix.slots, 0, <usize>cap << 2);
   ix.entIds = heap.alloc((<usize>relevant << 2) + 4);
+  ix.entHash = heap.alloc((<usize>relevant << 2) + 4);
   ix.entNext = heap.alloc((<usize>relevant << 2) + 4);
   ix.entFlags = heap.alloc(<usize>relevant + 1);
   const strs = b.strs;
@@ -138,20 +147,22 @@ function buildIndex(b: Btf): RelocBaseIndex {
   for (let j = relevant; j > 0; j--) {
     const i = load<u32>(ids + (<usize>(j - 1) << 2));
     const id = b.startId + i;
-    const p = types + <usize>load<u32>(index + (<usize>i << 2));
-    const nameOff = load<u32>(p, T_NAME);
-    const k = infoKind(load<u32>(p, T_INFO), wide);
+    const nameOff = load<u32>(names + (<usize>(j - 1) << 2));
+    const k = <u32>load<u8>(kinds + (j - 1));
     const needsSize = isComposite(k) ? compositesPerName.get(nameOff, 0) > 1 : k != KIND_FWD;
     const name = strs + <usize>nameOff;
     if (load<u8>(name) == 0) {
       // Equal to D's entry for void (name "", size 0): libbpf fails with
       // "maps to invalid distilled base BTF id". Keep the lowest such id.
+      const p = types + <usize>load<u32>(index + (<usize>i << 2));
       if (!needsSize || (load<u32>(p, T_SIZE) & 0x7fffffff) == 0) ix.trapId = id;
       continue;
     }
+    const hash = cstrHash(name);
     store<u32>(ix.entIds + (<usize>e << 2), id);
+    store<u32>(ix.entHash + (<usize>e << 2), hash);
     store<u8>(ix.entFlags + e, needsSize ? NEEDS_SIZE : 0);
-    let h = cstrHash(name) & mask;
+    let h = hash & mask;
     while (true) {
       const a = ix.slots + (<usize>h << 2);
       const head = load<u32>(a);
@@ -160,8 +171,8 @@ function buildIndex(b: Btf): RelocBaseIndex {
         store<u32>(a, e + 1);
         break;
       }
-      const hid = load<u32>(ix.entIds + (<usize>(head - 1) << 2));
-      if (cstreq(b.name(hid), name)) {
+      const hi = <usize>(head - 1) << 2;
+      if (load<u32>(ix.entHash + hi) == hash && cstreq(b.name(load<u32>(ix.entIds + hi)), name)) {
         store<u32>(ix.entNext + (<usize>e << 2), head);
         store<u32>(a, e + 1);
         break;
@@ -172,6 +183,8 @@ function buildIndex(b: Btf): RelocBaseIndex {
   }
   ix.count = e;
   heap.free(ids);
+  heap.free(names);
+  heap.free(kinds);
   compositesPerName.dispose();
   return ix;
 }
@@ -217,73 +230,133 @@ class Reloc {
   n: u32;
   /** u8 per D id: embedded in a split struct/union member. */
   embedded: usize = 0;
-  /** u32 per old id: the first split composite (and member index) whose member embeds this composite. */
+  /**
+   * u32 per old id, built only when a path is printed: the first split
+   * composite (and member index) whose member embeds this composite.
+   */
   embedder: usize = 0;
   embedderMember: usize = 0;
+  /** u32 per split id: the end of its modifier/typedef/array chain + 1, 0 while unknown. */
+  memo: usize = 0;
+  compat15: bool;
 
-  constructor(split: Btf, base: Btf) {
+  constructor(split: Btf, base: Btf, compat15: bool) {
     this.split = split;
     this.dist = split.base!;
     this.base = base;
     this.nD = this.dist.typeCnt();
     this.n = split.typeCnt();
+    this.compat15 = compat15;
   }
 
   dispose(): void {
     if (this.embedded != 0) heap.free(this.embedded);
     if (this.embedder != 0) heap.free(this.embedder);
     if (this.embedderMember != 0) heap.free(this.embedderMember);
+    if (this.memo != 0) heap.free(this.memo);
+  }
+
+  /** Split ids whose members libbpf scans: 1.5 ran the loop to nr_split_types instead of nD + nr_split_types. */
+  @inline scanEnd(): u32 { return this.compat15 ? min<u32>(this.split.count, this.n) : this.n; }
+
+  /** Record address of any old id >= 1 (split or distilled base), read in place. */
+  @inline recAddr(t: u32): usize {
+    const nD = this.nD;
+    return t >= nD
+      ? this.split.types + <usize>load<u32>(this.split.index + (<usize>(t - nD) << 2))
+      : this.dist.types + <usize>load<u32>(this.dist.index + (<usize>(t - 1) << 2));
   }
 
   /**
-   * btf_mark_embedded_composite_type_ids over split composites: follow each
-   * member through modifiers/typedefs/type tags/arrays; a struct/union at the
-   * end is embedded. We also remember the first embedder of every composite
-   * (split ones too), to print embedding paths.
+   * Where a member's type leads through modifiers, typedefs, type tags and
+   * arrays (the walk of btf_mark_embedded_composite_type_ids): the first
+   * other type, or 0. Every split id on the walk is memoised (chain end + 1
+   * in `memo`), so all walks together visit each split type once: members
+   * share their types a lot, and a long chain cannot be walked per member.
    */
-  markEmbedded(compat15: bool): void {
+  chainEnd(t0: u32): u32 {
     const nD = this.nD;
-    const n = this.n;
+    const memo = this.memo;
+    const sWide = this.split.wide, dWide = this.dist.wide;
+    // First pass: find the end (or a memoised node).
+    let t = t0;
+    let end: u32 = 0;
+    for (let guard: u32 = 0; guard < MAX_CHAIN; guard++) {
+      if (t == 0) { end = 0; break; }
+      if (t >= nD) {
+        const known = load<u32>(memo + (<usize>(t - nD) << 2));
+        if (known != 0) { end = known - 1; break; }
+      }
+      const tp = this.recAddr(t);
+      const tk = infoKind(load<u32>(tp, T_INFO), t >= nD ? sWide : dWide);
+      if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT || tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) t = load<u32>(tp, T_SIZE);
+      else if (tk == KIND_ARRAY) t = load<u32>(tp, COMMON_LEN);
+      else { end = t; break; }
+    }
+    // Second pass: memoise every split id up to where the first one stopped.
+    t = t0;
+    for (let guard: u32 = 0; guard < MAX_CHAIN && t >= nD; guard++) {
+      const a = memo + (<usize>(t - nD) << 2);
+      if (load<u32>(a) != 0) break;
+      store<u32>(a, end + 1);
+      const tp = this.recAddr(t);
+      const tk = infoKind(load<u32>(tp, T_INFO), sWide);
+      if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT || tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) t = load<u32>(tp, T_SIZE);
+      else if (tk == KIND_ARRAY) t = load<u32>(tp, COMMON_LEN);
+      else break;
+    }
+    return end;
+  }
+
+  /**
+   * btf_mark_embedded_composite_type_ids over split composites: a distilled
+   * struct/union at the end of a member's chain is embedded.
+   */
+  markEmbedded(): void {
+    const nD = this.nD;
     const split = this.split;
     const dist = this.dist;
     this.embedded = heap.alloc(<usize>nD + 1);
     memory.fill(this.embedded, 0, <usize>nD + 1);
-    this.embedder = heap.alloc((<usize>n << 2) + 4);
-    memory.fill(this.embedder, 0, (<usize>n << 2) + 4);
-    this.embedderMember = heap.alloc((<usize>n << 2) + 4);
-    // Records are read in place (this walk visits every member of the split).
-    const sTypes = split.types, sIndex = split.index, sWide = split.wide;
-    const dTypes = dist.types, dIndex = dist.index, dWide = dist.wide;
-    // libbpf 1.5 ran the loop to nr_split_types instead of nD + nr_split_types.
-    const end = compat15 ? min<u32>(split.count, n) : n;
+    const memoLen = (<usize>split.count << 2) + 4;
+    this.memo = heap.alloc(memoLen);
+    memory.fill(this.memo, 0, memoLen);
+    const sTypes = split.types, sIndex = split.index, sWide = split.wide, dWide = dist.wide;
+    const end = this.scanEnd();
     for (let id = nD; id < end; id++) {
       const p = sTypes + <usize>load<u32>(sIndex + (<usize>(id - nD) << 2));
       const info = load<u32>(p, T_INFO);
       if (!isComposite(infoKind(info, sWide))) continue;
       const vlen = infoVlen(info, sWide);
       for (let m: u32 = 0; m < vlen; m++) {
-        let t = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
-        for (let guard: u32 = 0; t != 0 && guard < MAX_CHAIN; guard++) {
-          const tp = t >= nD
-            ? sTypes + <usize>load<u32>(sIndex + (<usize>(t - nD) << 2))
-            : dTypes + <usize>load<u32>(dIndex + (<usize>(t - 1) << 2));
-          const tk = infoKind(load<u32>(tp, T_INFO), t >= nD ? sWide : dWide);
-          if (tk == KIND_CONST || tk == KIND_VOLATILE || tk == KIND_RESTRICT ||
-              tk == KIND_TYPEDEF || tk == KIND_TYPE_TAG) {
-            t = load<u32>(tp, T_SIZE);
-          } else if (tk == KIND_ARRAY) {
-            t = load<u32>(tp, COMMON_LEN);
-          } else {
-            if (isComposite(tk)) {
-              if (t < nD) store<u8>(this.embedded + t, 1);
-              const a = this.embedder + (<usize>t << 2);
-              if (load<u32>(a) == 0) {
-                store<u32>(a, id);
-                store<u32>(this.embedderMember + (<usize>t << 2), m);
-              }
-            }
-            break;
-          }
+        const t = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
+        const e = t < nD ? t : this.chainEnd(t);
+        if (e != 0 && e < nD && isComposite(infoKind(load<u32>(this.recAddr(e), T_INFO), dWide))) store<u8>(this.embedded + e, 1);
+      }
+    }
+  }
+
+  /** The first embedder of every composite (split ones too), for paths; built on first use. */
+  private buildEmbedders(): void {
+    const nD = this.nD;
+    const n = this.n;
+    const split = this.split;
+    this.embedder = heap.alloc((<usize>n << 2) + 4);
+    memory.fill(this.embedder, 0, (<usize>n << 2) + 4);
+    this.embedderMember = heap.alloc((<usize>n << 2) + 4);
+    const end = this.scanEnd();
+    for (let id = nD; id < end; id++) {
+      const p = split.ownRec(id);
+      if (!isComposite(split.recKind(p))) continue;
+      const vlen = split.recVlen(p);
+      for (let m: u32 = 0; m < vlen; m++) {
+        const t0 = load<u32>(p + COMMON_LEN + <usize>m * MEMBER_LEN, 4);
+        const t = t0 < nD ? t0 : this.chainEnd(t0);
+        if (t == 0 || !isComposite(split.kind(t))) continue;
+        const a = this.embedder + (<usize>t << 2);
+        if (load<u32>(a) == 0) {
+          store<u32>(a, id);
+          store<u32>(this.embedderMember + (<usize>t << 2), m);
         }
       }
     }
@@ -292,6 +365,7 @@ class Reloc {
   /** Append "struct NAME.member -> typedef x -> ... -> struct TARGET" for a distilled type. */
   renderPath(d: u32, out: ByteSink): void {
     const split = this.split;
+    if (this.embedder == 0) this.buildEmbedders();
     // Climb from d through anonymous embedders to a named one (bounded, no cycles).
     const chain = new StaticArray<u32>(32);
     let depth = 0;
@@ -318,7 +392,8 @@ class Reloc {
       const mp = split.extra(s) + <usize>m * MEMBER_LEN;
       this.nameOrAnon(load<u32>(mp), out);
       let t = load<u32>(mp, 4);
-      for (let guard = 0; t != target && t != 0 && guard < 64; guard++) {
+      for (let steps = 0; t != target && t != 0; steps++) {
+        if (steps == 16) { out.str(" -> ..."); break; } // a long chain is shortened
         const tk = split.kind(t);
         out.str(" -> ");
         if (tk == KIND_ARRAY) {
@@ -410,8 +485,8 @@ export function relocate(split: Btf, base: Btf, flags: u32): RelocResult | null 
   const idMap = res.idMap;
   for (let id = nD; id < n; id++) idMap.set(id, id + nB - nD);
 
-  const r = new Reloc(split, base);
-  r.markEmbedded((flags & RELOC_COMPAT_15) != 0);
+  const r = new Reloc(split, base, (flags & RELOC_COMPAT_15) != 0);
+  r.markEmbedded();
 
   // For each D name offset, the highest B id mapped to it: libbpf's str_map
   // ends up holding that one's name offset (last write in B id order).

@@ -64,9 +64,25 @@ export class U32Map {
 
   /** Add `delta` to the value of `key` (0 when absent); returns the new value. */
   add(key: u32, delta: u32): u32 {
-    const v = this.get(key, 0) + delta;
-    this.set(key, v);
-    return v;
+    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    const mask = this.mask;
+    let i = this.slot(key);
+    while (true) {
+      const a = this.slots + (<usize>i << 3);
+      const k = load<u32>(a);
+      if (k == key) {
+        const v = load<u32>(a, 4) + delta;
+        store<u32>(a, v, 4);
+        return v;
+      }
+      if (k == EMPTY_KEY) {
+        store<u32>(a, key);
+        store<u32>(a, delta, 4);
+        this.size++;
+        return delta;
+      }
+      i = (i + 1) & mask;
+    }
   }
 
   private grow(): void {

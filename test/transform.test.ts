@@ -461,6 +461,23 @@ describe("relocation problems", () => {
     for (const x of [r.split, r.base, mod, k2, k1]) x.free();
   });
 
+  it("walks a long typedef chain once, however many members share it", () => {
+    const k1 = kernel(16);
+    const k2 = kernel(24);
+    const s = new Builder(k1);
+    let t = k1.find("device", "STRUCT")[0];
+    for (let i = 0; i < 30000; i++) t = s.typedef(`t${i}`, t);
+    s.struct("wide", 16, Array.from({ length: 20000 }, (_, i) => [`m${i}`, t, 0] as [string, number, number]));
+    const mod = s.finish();
+    const r = distill(mod);
+    const t0 = performance.now();
+    const problems = relocationProblems(r.split, k2);
+    expect(performance.now() - t0).toBeLessThan(2000); // 6e8 steps without memoising the chain
+    expect(problems.map((p) => p.reason)).toEqual(["size"]);
+    expect(problems[0].path).toMatch(/^struct wide\.m0 -> typedef t29999 -> (typedef t\d+ -> ){15}\.\.\. -> struct device$/);
+    for (const x of [r.split, r.base, mod, k2, k1]) x.free();
+  });
+
   it("two candidates of the same name and size: ambiguous, with both ids", () => {
     const k1 = kernel(16);
     // A new base with two INTs 'int' of size 4 (selftest distilled_base_multi_err2).

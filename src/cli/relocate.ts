@@ -9,6 +9,7 @@ import { VerbSpec, parseArgs, str } from "./args.js";
 import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 import { relocate, relocationMapText, describeProblem, RelocationError } from "../transform.js";
+import type { Btf } from "../btf.js";
 
 export const spec: VerbSpec = {
   usage: "btfkit relocate MODULE --base VMLINUX [--dist-base F] -o OUT [--map F] [--compat-1.5] [--validate libbpf|kernel]",
@@ -28,7 +29,15 @@ export async function run(argv: string[]): Promise<number> {
   const newBase = await loadFile(basePath, { validate: level });
   const distPath = str(opts["dist-base"]);
   const dist = distPath ? await loadFile(distPath, { validate: level }) : undefined;
-  const mod = await loadFile(positionals[0], { base: dist, validate: level });
+  let mod: Btf;
+  try {
+    mod = await loadFile(positionals[0], { base: dist, validate: level });
+  } catch (e) {
+    // A raw split read without its base fails to parse: say what is missing.
+    if (!dist && e instanceof BtfError && e.code === "BAD_STRINGS")
+      throw new BtfError("USAGE", `${e.message}; a raw split BTF needs its distilled base: --dist-base F`, { file: positionals[0] });
+    throw e;
+  }
   if (!mod.base) throw new BtfError("USAGE", `${positionals[0]} has no distilled base: give --dist-base F (or a .ko with .BTF.base)`, { file: positionals[0] });
   let r;
   try {
