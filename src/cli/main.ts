@@ -9,10 +9,11 @@ import type { VerbSpec } from "./args.js";
 import * as info from "./info.js";
 import * as dump from "./dump.js";
 import * as convert from "./convert.js";
+import * as dedup from "./dedup.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert };
+export const VERBS: Record<string, Verb> = { info, dump, convert, dedup };
 
 const enc = new TextEncoder();
 export function out(s: string): void { writeStdout(enc.encode(s)); }
