@@ -10,9 +10,12 @@ import { Err, fail } from "./errors";
 import { COMMON_LEN, trailingLen } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
 
-/** Append `src`'s own types to `dst`. Both must sit on the same base (or none). */
+/**
+ * Append `src`'s own types to `dst`. A split `src` must sit on `dst`'s base
+ * (its base ids stay); a base `src` may go anywhere (all its ids shift).
+ */
 export function appendBtf(dst: BtfBuilder, src: Btf): bool {
-  if (src.base !== dst.base) return fail(Err.USAGE, -1, 0, "append: the two BTF objects have different bases");
+  if (src.base !== null && src.base !== dst.base) return fail(Err.USAGE, -1, 0, "append: a split BTF can only be appended onto its own base");
   const first = src.startId;
   const shift = dst.typeCnt() - first;
   const cnt = src.typeCnt();

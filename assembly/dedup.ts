@@ -418,8 +418,8 @@ class Dedup {
     }
   }
 
-  /** Copy the own types and index every id; VAR and DATASEC are their own canonical types. */
-  setup(): void {
+  /** Copy the own types; VAR and DATASEC are their own canonical types. */
+  setupBegin(): void {
     const btf = this.btf;
     const own = btf.typeLen;
     this.work = heap.alloc(<usize>own + 4);
@@ -427,13 +427,17 @@ class Dedup {
     store<u8>(this.kinds, 0);
     st(this.recs, 0, <u32>btf.rec(0));
     st(this.map, 0, 0);
+  }
+
+  /** Index ids [from, to): record address, kind and vlen (decoded with each owner's info profile). */
+  setup(from: u32, to: u32): void {
+    const btf = this.btf;
     const start = this.startId;
-    const n = this.n;
-    let owner: Btf = btf;
-    for (let id: u32 = 1; id < n; id++) {
+    let owner: Btf = btf.owner(from);
+    for (let id = from; id < to; id++) {
       let p: usize;
       if (id < start) {
-        if (owner === btf || id >= owner.typeCnt()) owner = btf.owner(id);
+        if (id >= owner.typeCnt()) owner = btf.owner(id);
         p = owner.ownRec(id);
       } else {
         owner = btf;
@@ -483,11 +487,8 @@ class Dedup {
   stringsBegin(): void {
     const btf = this.btf;
     const strLen = btf.strLen;
-    // Sizing: count the strings of the old section.
-    let count: u32 = 0;
-    const s = btf.strs;
-    for (let i: u32 = 0; i < strLen; i++) if (load<u8>(s + <usize>i) == 0) count++;
-    this.strs = new StrTable(count + 16, strLen + 1, btf.base === null);
+    // Sized for kernel BTF's ~14 bytes a string; the table grows if needed.
+    this.strs = new StrTable(strLen / 12 + 16, strLen + 1, btf.base === null);
     // Most strings are referenced many times: remember each old offset's answer.
     this.strMemo = allocU32(strLen, UNPROCESSED);
   }
@@ -1217,7 +1218,8 @@ export function dedupBtf(btf: Btf): Btf | null {
 function runPhases(d: Dedup): Btf | null {
   const start = d.startId;
   const n = d.n;
-  d.setup();
+  d.setupBegin();
+  for (let i: u32 = 1; i < n; i += CHUNK) d.setup(i, min(n, i + CHUNK));
   for (let i: u32 = 1; i < start; i += CHUNK) if (!d.prep(i, min(start, i + CHUNK))) return null;
   d.stringsBegin();
   for (let i = start; i < n; i += CHUNK) d.strings(i, min(n, i + CHUNK));

@@ -21,27 +21,34 @@ export function dedup(btf: Btf): Btf {
   });
 }
 
+export interface ConcatOptions {
+  /** Make the result split BTF on this base (parts that are split must sit on it). */
+  base?: Btf;
+}
+
 /**
  * A new BTF with the own types of every part in turn, ids shifted, strings
- * re-added in first-use order: btf__new_empty + btf__add_btf per part. At
- * least two parts, all on one base or on none.
+ * re-added in first-use order (on a base: base strings keep base offsets):
+ * btf__new_empty(_split) + btf__add_btf per part.
  */
-export function concatBtf(parts: Btf[]): Btf {
-  if (parts.length < 2) throw new BtfError("USAGE", "concatBtf needs at least two BTF objects");
+export function concatBtf(parts: Btf[], opts: ConcatOptions = {}): Btf {
+  if (parts.length === 0) throw new BtfError("USAGE", "concatBtf needs at least one BTF object");
   for (const p of parts) p.core();
+  const base = opts.base ?? parts.find((p) => p.base)?.base;
   return guard((c) => {
     let acc: Btf | undefined;
-    let prev = parts[0];
-    for (let i = 1; i < parts.length; i++) {
-      const h = c.btfConcat(prev.handle, parts[i].handle);
+    // Two parts in the first step, then the result so far and the next part.
+    for (let i = 0; i < parts.length; i++) {
+      const first = acc ?? parts[i];
+      const second = acc ? parts[i] : parts[++i];
+      const h = c.btfConcat(base ? base.handle : -1, first.handle, second ? second.handle : -1);
       if (h < 0) {
         acc?.free();
-        throw lastError(c, parts[i].file);
+        throw lastError(c, (second ?? first).file);
       }
-      const next = new Btf(h, parts[0].base);
+      const next = new Btf(h, base);
       acc?.free();
       acc = next;
-      prev = next;
     }
     return acc!;
   });

@@ -2,7 +2,7 @@
 // (btf__add_btf-style concatenation).
 
 import { Btf } from "../btf";
-import { Err, fail, clearError } from "../errors";
+import { clearError } from "../errors";
 import { getBtf, putBtf } from "../handles";
 import { dedupBtf } from "../dedup";
 import { appendBtf } from "../append";
@@ -22,23 +22,29 @@ export function btfDedup(h: i32): i32 {
 }
 
 /**
- * A new BTF holding the own types of `a` followed by those of `b` (ids of
- * `b` shifted), as btf__new_empty + btf__add_btf(a) + btf__add_btf(b).
- * Both must have the same base, or none.
+ * A new BTF on `base` (-1: none) holding the own types of `a` followed by
+ * those of `b` (-1: none), ids shifted, as btf__new_empty(_split) followed
+ * by btf__add_btf(a) and btf__add_btf(b). A split part must sit on `base`.
  */
-export function btfConcat(a: i32, b: i32): i32 {
+export function btfConcat(base: i32, a: i32, b: i32): i32 {
   clearError();
+  let bb: Btf | null = null;
+  if (base >= 0) {
+    bb = getBtf(base);
+    if (bb === null) return -1;
+  }
   const x = getBtf(a);
   if (x === null) return -1;
-  const y = getBtf(b);
-  if (y === null) return -1;
-  if (x.base !== y.base) { fail(Err.USAGE, -1, 0, "concat: the two BTF objects have different bases"); return -1; }
-  const base: Btf | null = x.base;
-  if (base !== null) base.retain();
-  const w = new BtfBuilder(base);
+  let y: Btf | null = null;
+  if (b >= 0) {
+    y = getBtf(b);
+    if (y === null) return -1;
+  }
+  if (bb !== null) bb.retain();
+  const w = new BtfBuilder(bb);
   let out: Btf | null = null;
-  if (appendBtf(w, x) && appendBtf(w, y)) out = w.finish();
+  if (appendBtf(w, x) && (y === null || appendBtf(w, y))) out = w.finish();
   w.dispose();
-  if (base !== null) base.release();
+  if (bb !== null) bb.release();
   return out === null ? -1 : putBtf(out);
 }
