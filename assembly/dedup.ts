@@ -263,6 +263,79 @@ class StrTable {
   }
 }
 
+/**
+ * Old string offset -> new offset, for offsets seen so far (open addressing,
+ * keys stored + 1 so 0 marks a free slot). Smaller than an array over the
+ * whole old section, which matters: fresh memory is slow to touch.
+ */
+class OffMemo {
+  slots: usize;
+  mask: u32;
+  /** 32 - log2(capacity): slots are the top bits of a multiplicative hash. */
+  shift: u32;
+  size: u32 = 0;
+
+  constructor(expect: u32) {
+    let cap: u32 = 64;
+    while (cap < expect * 2) cap <<= 1;
+    this.mask = cap - 1;
+    this.shift = clz(cap) + 1;
+    this.slots = heap.alloc(<usize>cap << 3);
+    memory.fill(this.slots, 0, <usize>cap << 3);
+  }
+
+  @inline slotOf(key: u32, mask: u32): u32 { return ((key * 0x9E3779B1) >> this.shift) & mask; }
+
+  /** The value for `key`, or UNPROCESSED. */
+  @inline get(key: u32): u32 {
+    const k1 = key + 1;
+    const mask = this.mask;
+    let i = this.slotOf(k1, mask);
+    while (true) {
+      const a = this.slots + (<usize>i << 3);
+      const k = load<u32>(a);
+      if (k == k1) return load<u32>(a, 4);
+      if (k == 0) return UNPROCESSED;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Add `key` (known to be absent). */
+  set(key: u32, val: u32): void {
+    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    const k1 = key + 1;
+    const mask = this.mask;
+    let i = this.slotOf(k1, mask);
+    while (load<u32>(this.slots + (<usize>i << 3)) != 0) i = (i + 1) & mask;
+    const a = this.slots + (<usize>i << 3);
+    store<u32>(a, k1);
+    store<u32>(a, val, 4);
+    this.size++;
+  }
+
+  private grow(): void {
+    const oldCap = this.mask + 1;
+    const old = this.slots;
+    const cap = oldCap << 1;
+    const mask = cap - 1;
+    this.shift--;
+    this.slots = heap.alloc(<usize>cap << 3);
+    memory.fill(this.slots, 0, <usize>cap << 3);
+    for (let j: u32 = 0; j < oldCap; j++) {
+      const a = old + (<usize>j << 3);
+      const k = load<u32>(a);
+      if (k == 0) continue;
+      let i = this.slotOf(k, mask);
+      while (load<u32>(this.slots + (<usize>i << 3)) != 0) i = (i + 1) & mask;
+      store<u64>(this.slots + (<usize>i << 3), load<u64>(a));
+    }
+    heap.free(old);
+    this.mask = mask;
+  }
+
+  dispose(): void { heap.free(this.slots); }
+}
+
 @inline function bytesEqual(a: usize, b: usize, n: u32): bool {
   return memory.compare(a, b, n) == 0;
 }
@@ -357,13 +430,18 @@ class Dedup {
   hypotList: U32Stack;
   adjustCanon: bool = false;
   table: CandTable;
-  /** Copy of the own type section, rewritten in place as libbpf does. */
+  /**
+   * Copy of the own type section, rewritten in place as libbpf does, then
+   * compacted in place; its block (`workMem`, with room for a header in
+   * front) becomes the output blob.
+   */
   work: usize = 0;
+  workMem: usize = 0;
   /** Work stack for the equivalence and identity walks and for ref types. */
   stack: U32Stack;
   strs: StrTable | null = null;
   /** Old own string offset -> new offset, during the string phase. */
-  strMemo: usize = 0;
+  strMemo: OffMemo | null = null;
   /** Id of the first type a failed check was about, and the error. */
   errId: u32 = 0;
   errCode: i32 = 0;
@@ -393,10 +471,10 @@ class Dedup {
     this.hypotList.dispose();
     this.stack.dispose();
     this.table.dispose();
-    if (this.work != 0) heap.free(this.work);
+    if (this.workMem != 0) heap.free(this.workMem);
+    this.workMem = 0;
     this.work = 0;
-    if (this.strMemo != 0) heap.free(this.strMemo);
-    this.strMemo = 0;
+    this.endStrings();
     if (this.strs !== null) this.strs!.dispose();
     this.strs = null;
   }
@@ -422,7 +500,8 @@ class Dedup {
   setupBegin(): void {
     const btf = this.btf;
     const own = btf.typeLen;
-    this.work = heap.alloc(<usize>own + 4);
+    this.workMem = heap.alloc(<usize>HDR_LEN_LAYOUT + own + 4);
+    this.work = this.workMem + HDR_LEN_LAYOUT;
     memory.copy(this.work, btf.types, own);
     store<u8>(this.kinds, 0);
     st(this.recs, 0, <u32>btf.rec(0));
@@ -490,14 +569,19 @@ class Dedup {
     // Sized for kernel BTF's ~14 bytes a string; the table grows if needed.
     this.strs = new StrTable(strLen / 12 + 16, strLen + 1, btf.base === null);
     // Most strings are referenced many times: remember each old offset's answer.
-    this.strMemo = allocU32(strLen, UNPROCESSED);
+    this.strMemo = new OffMemo(strLen / 12 + 16);
+  }
+
+  endStrings(): void {
+    if (this.strMemo !== null) this.strMemo!.dispose();
+    this.strMemo = null;
   }
 
   strings(from: u32, to: u32): void {
     const btf = this.btf;
     const base = btf.base;
     const strs = this.strs!;
-    const memo = this.strMemo;
+    const memo = this.strMemo!;
     const startOff = btf.startStrOff;
     const sec = btf.strs;
     for (let id = from; id < to; id++) {
@@ -509,13 +593,13 @@ class Dedup {
         const off = load<u32>(a);
         if (off == 0 || off < startOff) continue;
         const local = off - startOff;
-        let nw = ld(memo, local);
+        let nw = memo.get(local);
         if (nw == UNPROCESSED) {
           const sp = sec + <usize>local;
           let found: i64 = -1;
           if (base !== null) found = base.findStr(sp);
           nw = found >= 0 ? <u32>found : startOff + strs.add(sp);
-          st(memo, local, nw);
+          memo.set(local, nw);
         }
         store<u32>(a, nw);
       }
@@ -873,10 +957,14 @@ class Dedup {
   /** libbpf btf_dedup_resolve_fwds: a FWD left alone takes the only canonical struct/union of its name. */
   resolveFwds(): void {
     const n = this.n;
+    let count: u32 = 0;
+    for (let id: u32 = 1; id < n; id++) {
+      const k = this.kind(id);
+      if ((k == KIND_STRUCT || k == KIND_UNION) && this.mapOf(id) == id) count++;
+    }
     // Open addressing name_off -> id (0: the name is ambiguous). 0xffffffff marks a free slot.
     let cap: u32 = 16;
-    while (cap < n) cap <<= 1;
-    cap <<= 1;
+    while (cap < count * 2) cap <<= 1;
     const mask = cap - 1;
     const keys = allocU32(cap, UNPROCESSED);
     const vals = allocU32(cap, 0);
@@ -1058,19 +1146,15 @@ class Dedup {
 
   // ---- compaction and remapping (libbpf btf_dedup_compact_types + btf_dedup_remap_types)
 
-  outMem: usize = 0;
-  outTypes: usize = 0;
   outIndex: usize = 0;
   outOff: usize = 0;
   outCount: u32 = 0;
   /** Kept types written so far. */
   outJ: u32 = 0;
-  outTypeLen: usize = 0;
   outHdrLen: u32 = 0;
-  outLayoutLen: u32 = 0;
 
-  /** Number the kept types (hypot becomes old id -> new id, as in libbpf) and allocate the blob. */
-  emitBegin(): bool {
+  /** Number the kept types: hypot becomes old id -> new id, as in libbpf. */
+  emitBegin(): void {
     const btf = this.btf;
     const n = this.n;
     const start = this.startId;
@@ -1078,36 +1162,31 @@ class Dedup {
     st(newIds, 0, 0);
     for (let id: u32 = 1; id < start; id++) st(newIds, id, id);
     let next = start;
-    let typeLen: usize = 0;
+    let wide = false;
     for (let id = start; id < n; id++) {
       if (this.mapOf(id) == id) {
         st(newIds, id, next++);
-        typeLen += this.recLen(id);
+        if (this.vlen(id) > 0xffff) wide = true;
       } else st(newIds, id, UNPROCESSED);
     }
-    // 24-byte header, as the goldens (libbpf's output rewritten by the harness);
-    // 32 only when a layout section has to be kept.
-    const layoutLen = btf.layoutLen;
-    const hdrLen: u32 = layoutLen > 0 ? HDR_LEN_LAYOUT : HDR_LEN_CLASSIC;
-    const strLen = this.strs!.len;
-    const total = <u64>hdrLen + typeLen + layoutLen + strLen;
-    if (total > 0x7fffffff) return fail(Err.TOO_LARGE, -1, 0, "deduplicated BTF would exceed 2 GiB");
+    // A 24-byte header, as the goldens (libbpf's output, rewritten by the
+    // harness); 32 when a layout section or a 24-bit vlen needs it.
+    this.outHdrLen = btf.layoutLen > 0 || (btf.wide && wide) ? HDR_LEN_LAYOUT : HDR_LEN_CLASSIC;
     this.outCount = next - start;
-    this.outTypeLen = typeLen;
-    this.outHdrLen = hdrLen;
-    this.outLayoutLen = layoutLen;
-    this.outMem = heap.alloc(<usize>total);
-    this.outTypes = this.outMem + hdrLen;
     this.outIndex = heap.alloc((<usize>this.outCount << 2) + 4);
     this.outOff = 0;
-    return true;
+    this.outJ = 0;
   }
 
-  /** Copy kept types of [from, to) and rewrite their ids to the new numbering. */
+  /**
+   * Move the kept types of [from, to) down over the dropped ones (a kept
+   * type never moves up, so nothing still needed is overwritten) and
+   * rewrite their ids to the new numbering.
+   */
   emitTypes(from: u32, to: u32): bool {
     const n = this.n;
     const newIds = this.hypot;
-    const types = this.outTypes;
+    const types = this.work;
     const index = this.outIndex;
     let off = this.outOff;
     let j = this.outJ;
@@ -1116,7 +1195,7 @@ class Dedup {
       const p = this.rec(id);
       const len = this.recLen(id);
       const q = types + off;
-      memory.copy(q, p, len);
+      if (q != p) memory.copy(q, p, len);
       st(index, j++, <u32>off);
       off += len;
       const k = this.kind(id);
@@ -1125,11 +1204,7 @@ class Dedup {
         const a = typeIdFieldAddr(q, k, i);
         const old = load<u32>(a);
         const nw = old < n ? ld(newIds, this.resolve(old)) : UNPROCESSED;
-        if (nw > MAX_ID) {
-          this.outOff = off;
-          this.outJ = j;
-          return fail(Err.DEDUP_FAILED, -1, id, "type [" + id.toString() + "] references [" + old.toString() + "], which has no place after dedup (libbpf: -EINVAL)");
-        }
+        if (nw > MAX_ID) return fail(Err.DEDUP_FAILED, -1, id, "type [" + id.toString() + "] references [" + old.toString() + "], which has no place after dedup (libbpf: -EINVAL)");
         store<u32>(a, nw);
       }
     }
@@ -1138,16 +1213,21 @@ class Dedup {
     return true;
   }
 
-  /** Strings, header and the output object. */
-  emitEnd(): Btf {
+  /** Header, layout section and strings around the compacted types; the output object. */
+  emitEnd(): Btf | null {
     const btf = this.btf;
-    const mem = this.outMem;
     const hdrLen = this.outHdrLen;
-    const typeLen = this.outTypeLen;
-    const layoutLen = this.outLayoutLen;
+    const typeLen = <u32>this.outOff;
+    const layoutLen = hdrLen == HDR_LEN_LAYOUT ? btf.layoutLen : 0;
     const strs = this.strs!;
     const strLen = strs.len;
-    const types = this.outTypes;
+    const total = <u64>HDR_LEN_LAYOUT + typeLen + layoutLen + strLen;
+    if (total > 0x7fffffff) return null;
+    const block = heap.realloc(this.workMem, <usize>total);
+    this.workMem = 0;
+    this.work = 0;
+    const types = block + HDR_LEN_LAYOUT;
+    const mem = types - hdrLen;
     if (layoutLen > 0) memory.copy(types + typeLen, btf.layout, layoutLen);
     memory.copy(types + typeLen + layoutLen, strs.data, strLen);
     // Header: type_off 0, strings after the types (and the layout section, if kept).
@@ -1156,25 +1236,25 @@ class Dedup {
     store<u8>(mem, <u8>btf.flags, 3);
     store<u32>(mem, hdrLen, 4);
     store<u32>(mem, 0, 8);
-    store<u32>(mem, <u32>typeLen, 12);
-    store<u32>(mem, <u32>typeLen + layoutLen, 16);
+    store<u32>(mem, typeLen, 12);
+    store<u32>(mem, typeLen + layoutLen, 16);
     store<u32>(mem, strLen, 20);
     if (hdrLen == HDR_LEN_LAYOUT) {
-      store<u32>(mem, <u32>typeLen, 24);
+      store<u32>(mem, layoutLen > 0 ? typeLen : 0, 24);
       store<u32>(mem, layoutLen, 28);
     }
     const out = new Btf();
     out.mem = mem;
-    out.size = hdrLen + <u32>typeLen + layoutLen + strLen;
-    out.owned = mem;
+    out.size = hdrLen + typeLen + layoutLen + strLen;
+    out.owned = block;
     out.hdrLen = hdrLen;
     out.version = 1;
     out.flags = btf.flags;
     out.typeOff = 0;
-    out.typeLen = <u32>typeLen;
-    out.strOff = <u32>typeLen + layoutLen;
+    out.typeLen = typeLen;
+    out.strOff = typeLen + layoutLen;
     out.strLen = strLen;
-    out.layoutOff = layoutLen > 0 ? <u32>typeLen : 0;
+    out.layoutOff = layoutLen > 0 ? typeLen : 0;
     out.layoutLen = layoutLen;
     out.bigEndian = btf.bigEndian;
     out.wide = hdrLen == HDR_LEN_LAYOUT;
@@ -1189,16 +1269,13 @@ class Dedup {
       btf.base!.retain();
       out.base = btf.base;
     }
-    this.outMem = 0;
     this.outIndex = 0;
     return out;
   }
 
-  /** Free an unfinished output (after a failure). */
+  /** Free an unfinished output index (after a failure; the blob is `workMem`). */
   emitAbort(): void {
-    if (this.outMem != 0) heap.free(this.outMem);
     if (this.outIndex != 0) heap.free(this.outIndex);
-    this.outMem = 0;
     this.outIndex = 0;
   }
 }
@@ -1223,15 +1300,19 @@ function runPhases(d: Dedup): Btf | null {
   for (let i: u32 = 1; i < start; i += CHUNK) if (!d.prep(i, min(start, i + CHUNK))) return null;
   d.stringsBegin();
   for (let i = start; i < n; i += CHUNK) d.strings(i, min(n, i + CHUNK));
-  heap.free(d.strMemo);
-  d.strMemo = 0;
+  d.endStrings();
   for (let i = start; i < n; i += CHUNK) if (!d.primTypes(i, min(n, i + CHUNK))) return null;
   for (let i = start; i < n; i += CHUNK) if (!d.structTypes(i, min(n, i + CHUNK))) { d.reportFailure(); return null; }
   d.resolveFwds();
   for (let i = start; i < n; i += CHUNK) if (!d.refTypes(i, min(n, i + CHUNK))) { d.reportFailure(); return null; }
-  if (!d.emitBegin()) return null;
+  d.emitBegin();
   for (let i = start; i < n; i += CHUNK) {
     if (!d.emitTypes(i, min(n, i + CHUNK))) { d.emitAbort(); return null; }
   }
-  return d.emitEnd();
+  const out = d.emitEnd();
+  if (out === null) {
+    d.emitAbort();
+    fail(Err.TOO_LARGE, -1, 0, "deduplicated BTF would exceed 2 GiB");
+  }
+  return out;
 }
