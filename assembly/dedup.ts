@@ -181,10 +181,18 @@ class StrTable {
   slots: usize;
   mask: u32;
   size: u32 = 0;
+  /**
+   * Most bytes the section may take. Offsets into the middle of strings
+   * make every suffix its own string, so a crafted input could ask for a
+   * section quadratic in its size; past this, dedup fails instead.
+   */
+  limit: u64;
+  overflow: bool = false;
 
-  constructor(expectStrings: u32, expectBytes: u32, withEmpty: bool) {
+  constructor(expectStrings: u32, expectBytes: u32, withEmpty: bool, limit: u64) {
+    this.limit = limit;
     let cap: u32 = 64;
-    while (cap < expectStrings * 2) cap <<= 1;
+    while (<u64>cap * 3 < <u64>expectStrings * 4) cap <<= 1;
     this.mask = cap - 1;
     this.slots = heap.alloc(<usize>cap << 3);
     memory.fill(this.slots, 0, <usize>cap << 3);
@@ -219,6 +227,10 @@ class StrTable {
       i = (i + 1) & mask;
     }
     const off = this.len;
+    if (<u64>off + n + 1 > this.limit) {
+      this.overflow = true;
+      return 0;
+    }
     if (<u64>off + n + 1 > <u64>this.dataCap) this.growData(n + 1);
     memory.copy(this.data + <usize>off, p, n + 1);
     this.len = off + n + 1;
@@ -277,7 +289,7 @@ class OffMemo {
 
   constructor(expect: u32) {
     let cap: u32 = 64;
-    while (cap < expect * 2) cap <<= 1;
+    while (<u64>cap * 3 < <u64>expect * 4) cap <<= 1;
     this.mask = cap - 1;
     this.shift = clz(cap) + 1;
     this.slots = heap.alloc(<usize>cap << 3);
@@ -334,6 +346,107 @@ class OffMemo {
   }
 
   dispose(): void { heap.free(this.slots); }
+}
+
+/**
+ * Old string offset -> new offset. Offsets at the start of a string (all
+ * of them, in BTF that pahole or libbpf wrote) are numbered by their rank in
+ * a bitmap of string starts, so the memo is one u32 per string and stays
+ * cache-sized; offsets into the middle of a string go to a hash memo.
+ */
+class StrMemo {
+  sec: usize;
+  len: u32;
+  /** Bit i: a string starts at offset i. */
+  bits: usize;
+  /** Per 64-bit word of `bits`: the number of starts before it. */
+  rank: usize;
+  words: u32;
+  vals: usize = 0;
+  mid: OffMemo | null = null;
+
+  constructor(sec: usize, len: u32) {
+    this.sec = sec;
+    this.len = len;
+    const words = (len + 63) >> 6;
+    this.words = words;
+    this.bits = heap.alloc((<usize>words << 3) + 8);
+    this.rank = heap.alloc((<usize>words << 2) + 4);
+  }
+
+  /**
+   * Mark the string starts of bitmap words [from, to): offset 0 and every
+   * offset after a NUL. Eight bytes at a time: a byte-wise "is zero" test
+   * whose flags are gathered into one byte by a multiply.
+   */
+  scan(from: u32, to: u32): void {
+    const sec = this.sec;
+    const len = this.len;
+    for (let w = from; w < to; w++) {
+      const b0 = w << 6;
+      // Was the byte before this word's first one a NUL (or is this offset 0)?
+      let carry: u64 = b0 == 0 ? 1 : (load<u8>(sec + <usize>(b0 - 1)) == 0 ? 1 : 0);
+      let word: u64 = 0;
+      for (let g: u32 = 0; g < 8; g++) {
+        const at = b0 + (g << 3);
+        if (at >= len) break;
+        let z: u64;
+        if (len - at >= 8) {
+          const v = load<u64>(sec + <usize>at);
+          const nz = (((v & 0x7F7F7F7F7F7F7F7F) + 0x7F7F7F7F7F7F7F7F) | v) & 0x8080808080808080;
+          const zh = ~nz & 0x8080808080808080;
+          z = ((zh >> 7) * 0x0102040810204080) >> 56;
+        } else {
+          z = 0;
+          for (let k: u32 = 0; at + k < len; k++) if (load<u8>(sec + <usize>(at + k)) == 0) z |= <u64>1 << k;
+        }
+        word |= (((z << 1) | carry) & 0xff) << (<u64>g << 3);
+        carry = z >> 7;
+      }
+      // No string starts at or past the end.
+      if (len - b0 < 64) word &= (<u64>1 << <u64>(len - b0)) - 1;
+      store<u64>(this.bits + (<usize>w << 3), word);
+    }
+  }
+
+  /** After the scan: ranks, and the memo proper. */
+  finish(): void {
+    let count: u32 = 0;
+    for (let w: u32 = 0; w < this.words; w++) {
+      st(this.rank, w, count);
+      count += <u32>popcnt(load<u64>(this.bits + (<usize>w << 3)));
+    }
+    this.vals = allocU32(count, UNPROCESSED);
+  }
+
+  /** Index of `local` in vals, or -1 when it is not the start of a string. */
+  @inline slot(local: u32): i32 {
+    const w = local >> 6;
+    const word = load<u64>(this.bits + (<usize>w << 3));
+    const bit = <u64>(local & 63);
+    if (((word >> bit) & 1) == 0) return -1;
+    return <i32>(ld(this.rank, w) + <u32>popcnt(word & ((<u64>1 << bit) - 1)));
+  }
+
+  @inline get(local: u32): u32 {
+    const i = this.slot(local);
+    if (i >= 0) return ld(this.vals, <u32>i);
+    return this.mid === null ? UNPROCESSED : this.mid!.get(local);
+  }
+
+  set(local: u32, v: u32): void {
+    const i = this.slot(local);
+    if (i >= 0) { st(this.vals, <u32>i, v); return; }
+    if (this.mid === null) this.mid = new OffMemo(64);
+    this.mid!.set(local, v);
+  }
+
+  dispose(): void {
+    heap.free(this.bits);
+    heap.free(this.rank);
+    if (this.vals != 0) heap.free(this.vals);
+    if (this.mid !== null) this.mid!.dispose();
+  }
 }
 
 @inline function bytesEqual(a: usize, b: usize, n: u32): bool {
@@ -441,7 +554,7 @@ class Dedup {
   stack: U32Stack;
   strs: StrTable | null = null;
   /** Old own string offset -> new offset, during the string phase. */
-  strMemo: OffMemo | null = null;
+  strMemo: StrMemo | null = null;
   /** Id of the first type a failed check was about, and the error. */
   errId: u32 = 0;
   errCode: i32 = 0;
@@ -566,10 +679,14 @@ class Dedup {
   stringsBegin(): void {
     const btf = this.btf;
     const strLen = btf.strLen;
-    // Sized for kernel BTF's ~14 bytes a string; the table grows if needed.
-    this.strs = new StrTable(strLen / 12 + 16, strLen + 1, btf.base === null);
+    // Sized for kernel BTF's ~17 bytes a string; the table grows if needed.
+    const limit = min<u64>(0x7fffffff, <u64>strLen * 8 + (16 << 20));
+    this.strs = new StrTable(strLen / 16 + 16, strLen + 1, btf.base === null, limit);
     // Most strings are referenced many times: remember each old offset's answer.
-    this.strMemo = new OffMemo(strLen / 12 + 16);
+    const memo = new StrMemo(btf.strs, strLen);
+    this.strMemo = memo;
+    for (let w: u32 = 0; w < memo.words; w += CHUNK) memo.scan(w, min(memo.words, w + CHUNK));
+    memo.finish();
   }
 
   endStrings(): void {
@@ -577,7 +694,7 @@ class Dedup {
     this.strMemo = null;
   }
 
-  strings(from: u32, to: u32): void {
+  strings(from: u32, to: u32): bool {
     const btf = this.btf;
     const base = btf.base;
     const strs = this.strs!;
@@ -599,11 +716,13 @@ class Dedup {
           let found: i64 = -1;
           if (base !== null) found = base.findStr(sp);
           nw = found >= 0 ? <u32>found : startOff + strs.add(sp);
+          if (strs.overflow) return fail(Err.TOO_LARGE, -1, id, "the deduplicated string section would exceed " + strs.limit.toString() + " bytes (names point into the middle of strings)");
           memo.set(local, nw);
         }
         store<u32>(a, nw);
       }
     }
+    return true;
   }
 
   /** libbpf btf_dedup_prim_type over own ids. */
@@ -1299,7 +1418,7 @@ function runPhases(d: Dedup): Btf | null {
   for (let i: u32 = 1; i < n; i += CHUNK) d.setup(i, min(n, i + CHUNK));
   for (let i: u32 = 1; i < start; i += CHUNK) if (!d.prep(i, min(start, i + CHUNK))) return null;
   d.stringsBegin();
-  for (let i = start; i < n; i += CHUNK) d.strings(i, min(n, i + CHUNK));
+  for (let i = start; i < n; i += CHUNK) if (!d.strings(i, min(n, i + CHUNK))) return null;
   d.endStrings();
   for (let i = start; i < n; i += CHUNK) if (!d.primTypes(i, min(n, i + CHUNK))) return null;
   for (let i = start; i < n; i += CHUNK) if (!d.structTypes(i, min(n, i + CHUNK))) { d.reportFailure(); return null; }

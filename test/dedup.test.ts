@@ -395,6 +395,33 @@ describe("dedup on small hand-made BTF", () => {
     out.free(); split.free(); base.free();
   });
 
+  it("keeps a name that points into the middle of a string as its own string, as libbpf's strset", () => {
+    // "\0foo_bar\0": [1] INT 'foo_bar', [2] INT 'bar' (offset 5, inside foo_bar), [3] INT 'bar' again.
+    const b = Btf.parse(encode([
+      [1, (KIND.INT << 24) >>> 0, 4, 32],
+      [5, (KIND.INT << 24) >>> 0, 8, 64],
+      [5, (KIND.INT << 24) >>> 0, 2, 16],
+    ], ["foo_bar"]));
+    const out = dedup(b);
+    expect(out.header.strLen).toBe(13); // "\0foo_bar\0bar\0"
+    expect(out.type(2).nameOff).toBe(9);
+    expect(out.type(3).nameOff).toBe(9);
+    expect(out.type(2).name).toBe("bar");
+    expect(dedup(out).header.strLen).toBe(13);
+    out.free(); b.free();
+  });
+
+  it("refuses a string section that names into the middle of strings would blow up", () => {
+    // One 8000-byte string and a type named by each of its suffixes: libbpf would
+    // write ~32 MB of strings; dedup stops with TOO_LARGE instead.
+    const L = 8000;
+    const types: number[][] = [];
+    for (let i = 0; i < L; i++) types.push([1 + i, (KIND.INT << 24) >>> 0, 4, 32]);
+    const b = Btf.parse(encode(types, ["x".repeat(L)]));
+    expect(() => dedup(b)).toThrow(expect.objectContaining({ code: "TOO_LARGE" }));
+    b.free();
+  });
+
   it("makes a later-id reference type canonical when an earlier one reaches it first", () => {
     // [1] int, [2] ptr -> 4, [3] const int, [4] const int: 4 is reached through 2 first.
     const b = Btf.parse(encode([
