@@ -528,18 +528,27 @@ function equalElems(a: usize, b: usize, vlen: u32, stride: u32, mask: u32): bool
  */
 const CHUNK: u32 = 2048;
 
+// Per-id entries (see Dedup.ids).
+@inline function eRec(ids: usize, id: u32): usize { return <usize>load<u32>(ids + (<usize>id << 4)); }
+@inline function eMap(ids: usize, id: u32): u32 { return load<u32>(ids + (<usize>id << 4), 4); }
+@inline function eSetMap(ids: usize, id: u32, v: u32): void { store<u32>(ids + (<usize>id << 4), v, 4); }
+@inline function eHyp(ids: usize, id: u32): u32 { return load<u32>(ids + (<usize>id << 4), 8); }
+@inline function eSetHyp(ids: usize, id: u32, v: u32): void { store<u32>(ids + (<usize>id << 4), v, 8); }
+@inline function eKind(ids: usize, id: u32): u32 { return <u32>load<u8>(ids + (<usize>id << 4), 15); }
+@inline function eVlen(ids: usize, id: u32): u32 { return load<u32>(ids + (<usize>id << 4), 12) & 0xffffff; }
+
 class Dedup {
   btf: Btf;
   /** One past the last id (base + own). */
   n: u32;
   startId: u32;
-  /** Record address per id: own ids point into `work`, base ids into the base. */
-  recs: usize;
-  /** Kind per id (u8) and vlen per id (u32), decoded once with each owner's info profile. */
-  kinds: usize;
-  vlens: usize;
-  map: usize;
-  hypot: usize;
+  /**
+   * Per-id state, 16 bytes an id so that one cache line serves a lookup:
+   * record address (own ids point into `work`, base ids into the base),
+   * map (libbpf's d->map), hypot (d->hypot_map, later the new ids), and
+   * kind << 24 | vlen, decoded once with each owner's info profile.
+   */
+  ids: usize;
   hypotList: U32Stack;
   adjustCanon: bool = false;
   table: CandTable;
@@ -565,22 +574,14 @@ class Dedup {
     const n = btf.typeCnt();
     this.n = n;
     this.startId = btf.startId;
-    this.recs = allocU32(n, 0);
-    this.kinds = heap.alloc(<usize>n + 4);
-    this.vlens = allocU32(n, 0);
-    this.map = allocU32(n, UNPROCESSED);
-    this.hypot = allocU32(n, UNPROCESSED);
+    this.ids = heap.alloc((<usize>n << 4) + 16);
     this.hypotList = new U32Stack(256);
     this.stack = new U32Stack(1024);
     this.table = new CandTable(n);
   }
 
   dispose(): void {
-    heap.free(this.recs);
-    heap.free(this.kinds);
-    heap.free(this.vlens);
-    heap.free(this.map);
-    heap.free(this.hypot);
+    heap.free(this.ids);
     this.hypotList.dispose();
     this.stack.dispose();
     this.table.dispose();
@@ -592,18 +593,18 @@ class Dedup {
     this.strs = null;
   }
 
-  @inline rec(id: u32): usize { return <usize>ld(this.recs, id); }
-  @inline kind(id: u32): u32 { return <u32>load<u8>(this.kinds + <usize>id); }
-  @inline vlen(id: u32): u32 { return ld(this.vlens, id); }
-  @inline mapOf(id: u32): u32 { return ld(this.map, id); }
-  @inline setMap(id: u32, v: u32): void { st(this.map, id, v); }
-  @inline isMapped(id: u32): bool { return ld(this.map, id) <= MAX_ID; }
+  @inline rec(id: u32): usize { return eRec(this.ids, id); }
+  @inline kind(id: u32): u32 { return eKind(this.ids, id); }
+  @inline vlen(id: u32): u32 { return eVlen(this.ids, id); }
+  @inline mapOf(id: u32): u32 { return eMap(this.ids, id); }
+  @inline setMap(id: u32, v: u32): void { eSetMap(this.ids, id, v); }
+  @inline isMapped(id: u32): bool { return eMap(this.ids, id) <= MAX_ID; }
 
   /** libbpf resolve_type_id: follow map links to a self-mapped or unmapped id. */
   @inline resolve(id: u32): u32 {
-    const map = this.map;
+    const ids = this.ids;
     while (true) {
-      const m = ld(map, id);
+      const m = eMap(ids, id);
       if (m > MAX_ID || m == id) return id;
       id = m;
     }
@@ -616,9 +617,11 @@ class Dedup {
     this.workMem = heap.alloc(<usize>HDR_LEN_LAYOUT + own + 4);
     this.work = this.workMem + HDR_LEN_LAYOUT;
     memory.copy(this.work, btf.types, own);
-    store<u8>(this.kinds, 0);
-    st(this.recs, 0, <u32>btf.rec(0));
-    st(this.map, 0, 0);
+    const e = this.ids;
+    store<u32>(e, <u32>btf.rec(0));
+    store<u32>(e, 0, 4);
+    store<u32>(e, UNPROCESSED, 8);
+    store<u32>(e, 0, 12);
   }
 
   /** Index ids [from, to): record address, kind and vlen (decoded with each owner's info profile). */
@@ -636,10 +639,12 @@ class Dedup {
         p = this.work + <usize>ld(btf.index, id - start);
       }
       const k = owner.recKind(p);
-      st(this.recs, id, <u32>p);
-      store<u8>(this.kinds + <usize>id, <u8>k);
-      st(this.vlens, id, owner.recVlen(p));
-      if (k == KIND_VAR || k == KIND_DATASEC) this.setMap(id, id);
+      const e = this.ids + (<usize>id << 4);
+      store<u32>(e, <u32>p);
+      // VAR and DATASEC are never deduplicated: each is its own canonical type.
+      store<u32>(e, k == KIND_VAR || k == KIND_DATASEC ? id : UNPROCESSED, 4);
+      store<u32>(e, UNPROCESSED, 8);
+      store<u32>(e, (k << 24) | (owner.recVlen(p) & 0xffffff), 12);
     }
   }
 
@@ -822,10 +827,10 @@ class Dedup {
   /** libbpf btf_dedup_clear_hypot_map: undo only what the last check touched. */
   clearHypot(): void {
     const list = this.hypotList;
-    const hypot = this.hypot;
+    const ids = this.ids;
     const lp = list.ptr;
     const n = list.len;
-    for (let i: u32 = 0; i < n; i++) st(hypot, ld(lp, i), UNPROCESSED);
+    for (let i: u32 = 0; i < n; i++) eSetHyp(ids, ld(lp, i), UNPROCESSED);
     list.len = 0;
     this.adjustCanon = false;
   }
@@ -913,10 +918,7 @@ class Dedup {
    */
   isEquiv(cand0: u32, canon0: u32): i32 {
     const stack = this.stack;
-    const map = this.map;
-    const hypot = this.hypot;
-    const recs = this.recs;
-    const kinds = this.kinds;
+    const ids = this.ids;
     const floor = stack.len;
     stack.push(cand0); stack.push(canon0);
     let result: i32 = 1;
@@ -925,13 +927,13 @@ class Dedup {
       const cand = stack.pop();
       // resolve_type_id on both sides.
       let rc = cand;
-      while (true) { const m = ld(map, rc); if (m > MAX_ID || m == rc) break; rc = m; }
+      while (true) { const m = eMap(ids, rc); if (m > MAX_ID || m == rc) break; rc = m; }
       let rn = canon;
-      while (true) { const m = ld(map, rn); if (m > MAX_ID || m == rn) break; rn = m; }
+      while (true) { const m = eMap(ids, rn); if (m > MAX_ID || m == rn) break; rn = m; }
       if (rc == rn) continue;
       // resolve_fwd_id: a FWD already resolved to a struct/union stands for it.
-      if (load<u8>(kinds + <usize>canon) == KIND_FWD && load<u8>(kinds + <usize>rn) != KIND_FWD) canon = rn;
-      const hyp = ld(hypot, canon);
+      if (eKind(ids, canon) == KIND_FWD && eKind(ids, rn) != KIND_FWD) canon = rn;
+      const hyp = eHyp(ids, canon);
       if (hyp <= MAX_ID) {
         if (hyp == cand) continue;
         // Compilers sometimes emit separate but identical types inside one CU.
@@ -941,11 +943,11 @@ class Dedup {
         break;
       }
       this.hypotList.push(canon);
-      st(hypot, canon, cand);
-      const pc = <usize>ld(recs, cand);
-      const pn = <usize>ld(recs, canon);
-      const kc = <u32>load<u8>(kinds + <usize>cand);
-      const kn = <u32>load<u8>(kinds + <usize>canon);
+      eSetHyp(ids, canon, cand);
+      const pc = eRec(ids, cand);
+      const pn = eRec(ids, canon);
+      const kc = eKind(ids, cand);
+      const kn = eKind(ids, canon);
       if (load<u32>(pc, T_NAME) != load<u32>(pn, T_NAME)) { result = 0; break; }
       if (kc != kn) {
         if (kc != KIND_FWD && kn != KIND_FWD) { result = 0; break; }
@@ -984,7 +986,7 @@ class Dedup {
           stack.push(load<u32>(pc, COMMON_LEN + 4)); stack.push(load<u32>(pn, COMMON_LEN + 4));
           break;
         case KIND_STRUCT: case KIND_UNION: {
-          const vlen = ld(this.vlens, cand);
+          const vlen = eVlen(ids, cand);
           if (!equalCommon(pc, pn) || !equalElems(pc + COMMON_LEN, pn + COMMON_LEN, vlen, MEMBER_LEN, 5)) { result = 0; break; }
           stack.reserve(vlen << 1);
           let mc = pc + <usize>COMMON_LEN + <usize>vlen * MEMBER_LEN - 8;
@@ -996,7 +998,7 @@ class Dedup {
           break;
         }
         case KIND_FUNC_PROTO: {
-          const vlen = ld(this.vlens, cand);
+          const vlen = eVlen(ids, cand);
           if (!this.compatFnProto(pc, pn, vlen)) { result = 0; break; }
           stack.reserve((vlen + 1) << 1);
           let qc = pc + <usize>COMMON_LEN + <usize>vlen * PARAM_LEN - 4;
@@ -1024,7 +1026,7 @@ class Dedup {
     const list = this.hypotList;
     for (let i: u32 = 0; i < list.len; i++) {
       const canonId = ld(list.ptr, i);
-      const targId = ld(this.hypot, canonId);
+      const targId = eHyp(this.ids, canonId);
       const t = this.resolve(targId);
       const c = this.resolve(canonId);
       const tk = this.kind(t);
@@ -1132,7 +1134,7 @@ class Dedup {
     const p = this.rec(id);
     const k = this.kind(id);
     const table = this.table;
-    const recs = this.recs;
+    const ids = this.ids;
     let h: u64;
     let newId = id;
     if (k == KIND_DECL_TAG) {
@@ -1140,14 +1142,14 @@ class Dedup {
       for (let l = table.head(h); l != 0; l = table.nextOf(l)) {
         if (table.keyAt(l) != h) continue;
         const c = table.valAt(l);
-        if (equalIntTag(p, <usize>ld(recs, c))) { newId = c; break; }
+        if (equalIntTag(p, eRec(ids, c))) { newId = c; break; }
       }
     } else if (k == KIND_ARRAY) {
       h = hashArray(p);
       for (let l = table.head(h); l != 0; l = table.nextOf(l)) {
         if (table.keyAt(l) != h) continue;
         const c = table.valAt(l);
-        const q = <usize>ld(recs, c);
+        const q = eRec(ids, c);
         if (equalCommon(p, q) && equalWords(p + COMMON_LEN, q + COMMON_LEN, 12)) { newId = c; break; }
       }
     } else if (k == KIND_FUNC_PROTO) {
@@ -1156,7 +1158,7 @@ class Dedup {
       for (let l = table.head(h); l != 0; l = table.nextOf(l)) {
         if (table.keyAt(l) != h) continue;
         const c = table.valAt(l);
-        const q = <usize>ld(recs, c);
+        const q = eRec(ids, c);
         if (equalCommon(p, q) && equalWords(p + COMMON_LEN, q + COMMON_LEN, <usize>vlen * PARAM_LEN)) { newId = c; break; }
       }
     } else {
@@ -1164,7 +1166,7 @@ class Dedup {
       for (let l = table.head(h); l != 0; l = table.nextOf(l)) {
         if (table.keyAt(l) != h) continue;
         const c = table.valAt(l);
-        if (equalCommon(p, <usize>ld(recs, c))) { newId = c; break; }
+        if (equalCommon(p, eRec(ids, c))) { newId = c; break; }
       }
     }
     this.setMap(id, newId);
@@ -1179,14 +1181,14 @@ class Dedup {
    * through an earlier one becomes canonical first, as in libbpf.
    */
   refType(root: u32): i32 {
-    const map = this.map;
-    const m = ld(map, root);
+    const ids = this.ids;
+    const m = eMap(ids, root);
     if (m == IN_PROGRESS) return R_LOOP;
     if (m <= MAX_ID) return 0;
     if (!this.isRefKind(this.kind(root))) return R_INVAL;
     const stack = this.stack;
     const floor = stack.len;
-    st(map, root, IN_PROGRESS);
+    eSetMap(ids, root, IN_PROGRESS);
     stack.push(root); stack.push(0);
     let result: i32 = 0;
     while (stack.len > floor) {
@@ -1198,7 +1200,7 @@ class Dedup {
       if (i < typeIdFieldCount(k, this.vlen(id))) {
         const a = typeIdFieldAddr(p, k, i);
         const child = load<u32>(a);
-        const cm = ld(map, child);
+        const cm = eMap(ids, child);
         if (cm == IN_PROGRESS) { result = R_LOOP; break; }
         if (cm <= MAX_ID) {
           store<u32>(a, this.resolve(child));
@@ -1206,7 +1208,7 @@ class Dedup {
           continue;
         }
         if (!this.isRefKind(this.kind(child))) { result = R_INVAL; break; }
-        st(map, child, IN_PROGRESS);
+        eSetMap(ids, child, IN_PROGRESS);
         stack.push(child); stack.push(0);
         continue;
       }
@@ -1277,16 +1279,16 @@ class Dedup {
     const btf = this.btf;
     const n = this.n;
     const start = this.startId;
-    const newIds = this.hypot;
-    st(newIds, 0, 0);
-    for (let id: u32 = 1; id < start; id++) st(newIds, id, id);
+    const ids = this.ids;
+    eSetHyp(ids, 0, 0);
+    for (let id: u32 = 1; id < start; id++) eSetHyp(ids, id, id);
     let next = start;
     let wide = false;
     for (let id = start; id < n; id++) {
       if (this.mapOf(id) == id) {
-        st(newIds, id, next++);
+        eSetHyp(ids, id, next++);
         if (this.vlen(id) > 0xffff) wide = true;
-      } else st(newIds, id, UNPROCESSED);
+      } else eSetHyp(ids, id, UNPROCESSED);
     }
     // A 24-byte header, as the goldens (libbpf's output, rewritten by the
     // harness); 32 when a layout section or a 24-bit vlen needs it.
@@ -1304,7 +1306,7 @@ class Dedup {
    */
   emitTypes(from: u32, to: u32): bool {
     const n = this.n;
-    const newIds = this.hypot;
+    const ids = this.ids;
     const types = this.work;
     const index = this.outIndex;
     let off = this.outOff;
@@ -1322,7 +1324,7 @@ class Dedup {
       for (let i: u32 = 0; i < cnt; i++) {
         const a = typeIdFieldAddr(q, k, i);
         const old = load<u32>(a);
-        const nw = old < n ? ld(newIds, this.resolve(old)) : UNPROCESSED;
+        const nw = old < n ? eHyp(ids, this.resolve(old)) : UNPROCESSED;
         if (nw > MAX_ID) return fail(Err.DEDUP_FAILED, -1, id, "type [" + id.toString() + "] references [" + old.toString() + "], which has no place after dedup (libbpf: -EINVAL)");
         store<u32>(a, nw);
       }
