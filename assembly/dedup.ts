@@ -173,6 +173,8 @@ class CandTable {
  * first-insertion order, exact-match dedup. Slots keep the hash beside the
  * offset so probes rarely compare bytes and growth never rehashes strings.
  */
+const FNV_BASIS: u32 = 2166136261;
+
 class StrTable {
   data: usize;
   len: u32 = 0;
@@ -199,16 +201,21 @@ class StrTable {
     this.dataCap = expectBytes < 64 ? 64 : expectBytes;
     this.data = heap.alloc(this.dataCap);
     if (withEmpty) {
-      // "" sits at offset 0 and is never looked up (offset 0 is never rewritten).
+      // "" at offset 0, as libbpf's strset__add_str(""): an empty string
+      // met at another offset then maps to 0.
       store<u8>(this.data, 0);
       this.len = 1;
+      const slot = this.slots + (<usize>(FNV_BASIS & this.mask) << 3);
+      store<u32>(slot, FNV_BASIS);
+      store<u32>(slot, 1, 4);
+      this.size = 1;
     }
   }
 
   /** Offset of the NUL-terminated string at `p` (added when new). */
   add(p: usize): u32 {
     // FNV-1a, computing the length on the way.
-    let h: u32 = 2166136261;
+    let h: u32 = FNV_BASIS;
     let q = p;
     while (true) {
       const c = <u32>load<u8>(q);

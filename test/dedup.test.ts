@@ -164,8 +164,9 @@ function encode(types: number[][], strs: string[], base?: Btf): Uint8Array {
   const startOff = base ? base.startStrOff + base.header.strLen : 0;
   if (!base) offs.set("", 0);
   for (const s of strs) {
-    if (offs.has(s)) continue;
-    offs.set(s, startOff + strBytes.length);
+    // "" is written out when asked for (an empty string at a non-zero offset).
+    if (s !== "" && offs.has(s)) continue;
+    if (!offs.has(s)) offs.set(s, startOff + strBytes.length);
     strBytes.push(...enc.encode(s), 0);
   }
   const words: number[] = [];
@@ -396,17 +397,20 @@ describe("dedup on small hand-made BTF", () => {
   });
 
   it("keeps a name that points into the middle of a string as its own string, as libbpf's strset", () => {
-    // "\0foo_bar\0": [1] INT 'foo_bar', [2] INT 'bar' (offset 5, inside foo_bar), [3] INT 'bar' again.
+    // "\0foo_bar\0\0": [1] INT 'foo_bar', [2] INT 'bar' (offset 5, inside foo_bar), [3] INT 'bar'
+    // again, [4] INT named by the empty string at offset 9 (which maps to 0).
     const b = Btf.parse(encode([
       [1, (KIND.INT << 24) >>> 0, 4, 32],
       [5, (KIND.INT << 24) >>> 0, 8, 64],
       [5, (KIND.INT << 24) >>> 0, 2, 16],
-    ], ["foo_bar"]));
+      [9, (KIND.INT << 24) >>> 0, 1, 8],
+    ], ["foo_bar", ""]));
     const out = dedup(b);
     expect(out.header.strLen).toBe(13); // "\0foo_bar\0bar\0"
     expect(out.type(2).nameOff).toBe(9);
     expect(out.type(3).nameOff).toBe(9);
     expect(out.type(2).name).toBe("bar");
+    expect(out.type(4).nameOff).toBe(0);
     expect(dedup(out).header.strLen).toBe(13);
     out.free(); b.free();
   });
