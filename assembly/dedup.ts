@@ -276,8 +276,14 @@ class StrTable {
     this.mask = mask;
   }
 
+  /** The lookup slots are done with once the section is complete; later phases reuse the memory. */
+  dropIndex(): void {
+    if (this.slots != 0) heap.free(this.slots);
+    this.slots = 0;
+  }
+
   dispose(): void {
-    heap.free(this.slots);
+    this.dropIndex();
     heap.free(this.data);
   }
 }
@@ -704,6 +710,7 @@ class Dedup {
   endStrings(): void {
     if (this.strMemo !== null) this.strMemo!.dispose();
     this.strMemo = null;
+    if (this.strs !== null) this.strs!.dropIndex();
   }
 
   strings(from: u32, to: u32): bool {
@@ -1297,9 +1304,9 @@ class Dedup {
         if (this.vlen(id) > 0xffff) wide = true;
       } else eSetHyp(ids, id, UNPROCESSED);
     }
-    // A 24-byte header, as the goldens (libbpf's output, rewritten by the
-    // harness); 32 when a layout section or a 24-bit vlen needs it.
-    this.outHdrLen = btf.layoutLen > 0 || (btf.wide && wide) ? HDR_LEN_LAYOUT : HDR_LEN_CLASSIC;
+    // The input's header form, as libbpf keeps the parsed header (and 32
+    // bytes wherever a layout section or a 24-bit vlen needs them).
+    this.outHdrLen = btf.hdrLen >= HDR_LEN_LAYOUT || btf.layoutLen > 0 || (btf.wide && wide) ? HDR_LEN_LAYOUT : HDR_LEN_CLASSIC;
     this.outCount = next - start;
     this.outIndex = heap.alloc((<usize>this.outCount << 2) + 4);
     this.outOff = 0;

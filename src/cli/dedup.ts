@@ -1,6 +1,7 @@
 // btfkit dedup FILE [--base B] -o OUT
 // libbpf's btf__dedup: writes the deduplicated BTF (for a split, its own
-// part, with types equal to base types folded into the base).
+// part, with types equal to base types folded into the base), with a 24-byte
+// header unless --header 32.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
 import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
@@ -28,7 +29,10 @@ export async function run(argv: string[]): Promise<number> {
   const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
   const btf = await loadFile(positionals[0], { base, validate: level });
   const out = dedup(btf);
-  const bytes = out.toBytes({ endian: (endian ?? out.endian) as "little" | "big", header: header ? (Number(header) as 24 | 32) : undefined });
+  // The classic 24-byte header by default (what released libbpf, pahole and
+  // kernels write, and the goldens hold), unless a layout section needs 32.
+  const hdr = header ? (Number(header) as 24 | 32) : out.header.layoutLen > 0 ? 32 : 24;
+  const bytes = out.toBytes({ endian: (endian ?? out.endian) as "little" | "big", header: hdr });
   writeOutputAtomic(o, bytes);
   return 0;
 }
