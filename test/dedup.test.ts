@@ -104,6 +104,15 @@ describe("dedup against the vendored goldens", () => {
       n++;
     }
     expect(n).toBe(6);
+    // Big-endian in, big-endian out (libbpf writes back in the input's order), same content.
+    const baseBe = Btf.parse(base.toBytes({ endian: "big" }));
+    const bridge = Btf.parse(fixture("golden/relocate/k61-50__to__k61-47/bridge.btf.gz"), { base });
+    const splitBe = Btf.parse(bridge.toBytes({ endian: "big" }), { base: baseBe });
+    bridge.free();
+    const outBe = dedup(splitBe);
+    expect(outBe.endian).toBe("big");
+    expectSame(outBe.toBytes({ endian: "little" }), fixture("golden/dedup/relocated-k61-50__to__k61-47/bridge.btf.gz"), "bridge, big-endian");
+    outBe.free(); splitBe.free(); baseBe.free();
     base.free();
   });
 
