@@ -275,3 +275,4 @@ export * from "./api/check";
 export * from "./api/elf";
 export * from "./api/transform";
 export * from "./api/web";
+export * from "./api/dedup";

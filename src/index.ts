@@ -16,3 +16,4 @@ export * from "./elf.js";
 export { distill, relocate, relocationProblems, relocationMapText, describeProblem, RelocationError, type RelocationProblem, type RelocationReason, type RelocateOptions } from "./transform.js";
 export { Checker, kernelLoadCheck } from "./check.js";
 export type { CheckReport, CheckResult, CheckProblem, PlainVerdict, Disagreement, KernelInput, ModuleInput, CheckOptions, Severity } from "./check.js";
+export { dedup, concatBtf, type ConcatOptions } from "./dedup.js";

@@ -12,10 +12,11 @@ import * as convert from "./convert.js";
 import * as check from "./check.js";
 import * as distill from "./distill.js";
 import * as relocate from "./relocate.js";
+import * as dedup from "./dedup.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, check };
+export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check };
 
 const enc = new TextEncoder();
 export function out(s: string): void { writeStdout(enc.encode(s)); }
