@@ -277,3 +277,4 @@ export function builderFree(h: i32): void {
   w.dispose();
   unchecked(builders[h] = null);
 }
+export * from "./api/dumpc";

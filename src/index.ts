@@ -8,3 +8,4 @@ export { loadBtf, loadBtfSync } from "./load.js";
 export type { LoadOptions } from "./load.js";
 export { sniff, unwrap, unwrapSync, DEFAULT_MAX_DECOMPRESSED } from "./input.js";
 export type { InputKind, Unwrapped, UnwrapOptions } from "./input.js";
+export { dumpC, dumpCBytes, type DumpCOptions } from "./dumpc.js";

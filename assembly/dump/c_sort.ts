@@ -1,0 +1,358 @@
+// bpftool's default order for `btf dump ... format c` (bpftool src/btf.c:
+// sort_btf_c, btf_type_rank, btf_type_sort_name, btf_type_disambig_hash,
+// btf_type_compare). Every id from 0 (VOID) to the last one is sorted by
+// (rank, sort name, own name, 64-bit disambiguation hash, id). bpftool's
+// helpers recurse along reference chains; here the chains are walked with
+// loops and the hashes of chain tails are memoised, so the work is linear in
+// the size of the type table. The sort itself is a bottom-up merge sort
+// over precomputed keys in unmanaged memory (no recursion, O(n log n)).
+
+import { Btf } from "../btf";
+import { cstrcmp } from "../bytes";
+import {
+  COMMON_LEN, ENUM64_LEN, ENUM_LEN, KIND_ARRAY, KIND_CONST, KIND_DECL_TAG,
+  KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC_PROTO, KIND_INT, KIND_PTR,
+  KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG, KIND_UNION,
+  KIND_VOLATILE, MEMBER_LEN, T_NAME, T_SIZE,
+} from "../format";
+
+const MAX_RANK: u32 = 10;
+
+// Datum layout (40 bytes).
+const D_RANK: usize = 0;
+const D_ID: usize = 4;
+const D_SORT_PFX: usize = 8;
+const D_OWN_PFX: usize = 16;
+const D_HASH: usize = 24;
+const D_SORT: usize = 32;
+const D_OWN: usize = 36;
+const DATUM: usize = 40;
+
+/** The type table as the C dump sees it: record address and kind|vlen per id. */
+export class TypeTable {
+  btf: Btf;
+  n: u32;
+  /** u32 per id: record address. */
+  recs: usize;
+  /** u32 per id: kind << 24 | vlen (vlen up to 24 bits). */
+  kv: usize;
+
+  constructor(btf: Btf) {
+    this.btf = btf;
+    const n = btf.typeCnt();
+    this.n = n;
+    this.recs = heap.alloc(<usize>n << 2);
+    this.kv = heap.alloc(<usize>n << 2);
+    store<u32>(this.recs, <u32>btf.rec(0));
+    store<u32>(this.kv, 0);
+    // Fill per owner, base first, so the chain walk happens once per object.
+    this.fill(btf);
+  }
+
+  private fill(b: Btf): void {
+    if (b.base !== null) this.fill(b.base!);
+    const end = b.typeCnt();
+    for (let id = b.startId; id < end; id++) {
+      const p = b.ownRec(id);
+      store<u32>(this.recs + (<usize>id << 2), <u32>p);
+      store<u32>(this.kv + (<usize>id << 2), (b.recKind(p) << 24) | (b.recVlen(p) & 0xffffff));
+    }
+  }
+
+  @inline rec(id: u32): usize { return <usize>load<u32>(this.recs + (<usize>id << 2)); }
+  @inline kind(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) >> 24; }
+  @inline vlen(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) & 0xffffff; }
+  @inline nameOff(id: u32): u32 { return load<u32>(this.rec(id), T_NAME); }
+  @inline type(id: u32): u32 { return load<u32>(this.rec(id), T_SIZE); }
+  @inline str(off: u32): usize { return this.btf.str(off); }
+
+  dispose(): void {
+    heap.free(this.recs);
+    heap.free(this.kv);
+  }
+}
+
+@inline function isRefKind(k: u32): bool {
+  return k == KIND_TYPE_TAG || k == KIND_CONST || k == KIND_PTR || k == KIND_VOLATILE ||
+    k == KIND_RESTRICT || k == KIND_TYPEDEF || k == KIND_DECL_TAG;
+}
+
+/** libbpf's str_hash: h = h * 31 + c over signed chars, in 64 bits. */
+function strHash(p: usize): u64 {
+  let h: u64 = 0;
+  while (true) {
+    const c = load<i8>(p);
+    if (c == 0) return h;
+    h = h * 31 + <u64>(<i64>c);
+    p++;
+  }
+}
+
+@inline function nameHasher(t: TypeTable, h: u64, off: u32): u64 {
+  return off == 0 ? h : h * 31 + strHash(t.str(off));
+}
+
+/** btf_type_rank(id, false), following the chain with a loop. */
+function typeRank(t: TypeTable, id: u32): u32 {
+  let hasName = false;
+  for (let guard: u32 = 0; guard <= t.n; guard++) {
+    if (t.nameOff(id) != 0) hasName = true;
+    const k = t.kind(id);
+    if (k == KIND_ENUM || k == KIND_ENUM64) return hasName ? 1 : 0;
+    if (k == KIND_INT || k == KIND_FLOAT) return 2;
+    if (k == KIND_STRUCT || k == KIND_UNION) return hasName ? 3 : MAX_RANK;
+    if (k == KIND_FUNC_PROTO) return hasName ? 4 : MAX_RANK;
+    if (k == KIND_ARRAY) {
+      if (!hasName) return MAX_RANK;
+      id = load<u32>(t.rec(id) + COMMON_LEN);
+      continue;
+    }
+    if (isRefKind(k)) {
+      if (!hasName) return MAX_RANK;
+      id = t.type(id);
+      continue;
+    }
+    return MAX_RANK;
+  }
+  return MAX_RANK; // a DECL_TAG loop: bpftool would not return at all
+}
+
+/** btf_type_sort_name(id, false): address of the name the type sorts under. */
+function sortName(t: TypeTable, id: u32): usize {
+  let fromRef = false;
+  for (let guard: u32 = 0; guard <= t.n; guard++) {
+    const k = t.kind(id);
+    if (k == KIND_ENUM || k == KIND_ENUM64) {
+      let off = t.nameOff(id);
+      if (!fromRef && off == 0 && t.vlen(id) != 0) off = load<u32>(t.rec(id) + COMMON_LEN);
+      return t.str(off);
+    }
+    if (k == KIND_ARRAY) id = load<u32>(t.rec(id) + COMMON_LEN);
+    else if (isRefKind(k)) id = t.type(id);
+    else return t.str(t.nameOff(id));
+    fromRef = true;
+  }
+  return t.str(0);
+}
+
+/**
+ * btf_type_disambig_hash with memoisation. `incl` selects include_members;
+ * memo arrays hold one u64 per id for each value of `incl`.
+ */
+class Hasher {
+  t: TypeTable;
+  memo0: usize; // include_members = false
+  memo1: usize; // include_members = true
+  done: usize; // u8 per id: bit 0 memo0 valid, bit 1 memo1 valid
+  // Scratch for the ids along a chain, one per value of `incl`: hashing a
+  // struct with members (incl) hashes its member types without (not incl),
+  // so the two walks can be under way at once.
+  chain0: U32Scratch = new U32Scratch();
+  chain1: U32Scratch = new U32Scratch();
+
+  constructor(t: TypeTable) {
+    this.t = t;
+    const n = <usize>t.n;
+    this.memo0 = heap.alloc(n << 3);
+    this.memo1 = heap.alloc(n << 3);
+    this.done = heap.alloc(n);
+    memory.fill(this.done, 0, n);
+  }
+
+  /** The part of a type's hash that does not depend on the type it points to. */
+  private head(id: u32, incl: bool): u64 {
+    const t = this.t;
+    const p = t.rec(id);
+    let h = nameHasher(t, 0, load<u32>(p, T_NAME));
+    const k = t.kind(id);
+    const vlen = t.vlen(id);
+    if (k == KIND_ENUM) {
+      for (let i: u32 = 0; i < vlen; i++) h = nameHasher(t, h, load<u32>(p + COMMON_LEN + <usize>i * ENUM_LEN));
+    } else if (k == KIND_ENUM64) {
+      for (let i: u32 = 0; i < vlen; i++) h = nameHasher(t, h, load<u32>(p + COMMON_LEN + <usize>i * ENUM64_LEN));
+    } else if ((k == KIND_STRUCT || k == KIND_UNION) && incl) {
+      for (let i: u32 = 0; i < vlen; i++) {
+        const m = p + COMMON_LEN + <usize>i * MEMBER_LEN;
+        h = nameHasher(t, h, load<u32>(m));
+        h = h * 31 + this.hash(load<u32>(m, 4), false);
+      }
+    } else if (k == KIND_ARRAY) {
+      h = h * 31 + <u64>load<u32>(p + COMMON_LEN, 8);
+    }
+    return h;
+  }
+
+  /** The next type on the chain whose hash folds into this one, or -1. */
+  @inline private next(id: u32): i64 {
+    const k = this.t.kind(id);
+    if (k == KIND_ARRAY) return <i64>load<u32>(this.t.rec(id) + COMMON_LEN);
+    if (isRefKind(k)) return <i64>this.t.type(id);
+    return -1;
+  }
+
+  hash(id: u32, incl: bool): u64 {
+    const bit: u8 = incl ? 2 : 1;
+    const memo = incl ? this.memo1 : this.memo0;
+    if ((load<u8>(this.done + id) & bit) != 0) return load<u64>(memo + (<usize>id << 3));
+    const chain = incl ? this.chain1 : this.chain0;
+    // Walk down to a memoised type or the end of the chain.
+    let len: u32 = 0;
+    let cur = id;
+    let tail: u64 = 0;
+    let haveTail = false;
+    while (true) {
+      if ((load<u8>(this.done + cur) & bit) != 0) { tail = load<u64>(memo + (<usize>cur << 3)); haveTail = true; break; }
+      chain.set(len, cur);
+      len++;
+      const nx = this.next(cur);
+      if (nx < 0 || len > this.t.n) break; // a DECL_TAG loop ends the chain
+      cur = <u32>nx;
+    }
+    // Fold back up: h(x) = hasher(head(x), h(next(x))).
+    let i = len;
+    while (i > 0) {
+      i--;
+      const x = chain.get(i);
+      let h: u64;
+      if (i == len - 1 && !haveTail) {
+        // End of the chain: its hash has no tail (or it is a ref whose tail looped).
+        h = this.head(x, incl);
+        if (this.next(x) >= 0) h = h * 31; // tail hash of a cut loop counts as 0
+      } else {
+        h = this.head(x, incl) * 31 + tail;
+      }
+      tail = h;
+      store<u64>(memo + (<usize>x << 3), h);
+      store<u8>(this.done + x, load<u8>(this.done + x) | bit);
+    }
+    return tail;
+  }
+
+  dispose(): void {
+    heap.free(this.memo0);
+    heap.free(this.memo1);
+    heap.free(this.done);
+    this.chain0.dispose();
+    this.chain1.dispose();
+  }
+}
+
+/** A growable u32 scratch array indexed directly. */
+class U32Scratch {
+  ptr: usize = heap.alloc(256);
+  cap: u32 = 64;
+  @inline get(i: u32): u32 { return load<u32>(this.ptr + (<usize>i << 2)); }
+  set(i: u32, v: u32): void {
+    if (i >= this.cap) {
+      while (i >= this.cap) this.cap <<= 1;
+      this.ptr = heap.realloc(this.ptr, <usize>this.cap << 2);
+    }
+    store<u32>(this.ptr + (<usize>i << 2), v);
+  }
+  dispose(): void { heap.free(this.ptr); }
+}
+
+/** First 8 bytes of a C string as a big-endian u64, zero-padded after the NUL. */
+function prefix8(p: usize): u64 {
+  let v: u64 = 0;
+  let ended = false;
+  for (let i = 0; i < 8; i++) {
+    let c: u64 = 0;
+    if (!ended) {
+      c = <u64>load<u8>(p + i);
+      if (c == 0) ended = true;
+    }
+    v = (v << 8) | c;
+  }
+  return v;
+}
+
+/** strcmp given the precomputed prefixes. */
+@inline function cmpName(pa: u64, pb: u64, a: usize, b: usize): i32 {
+  if (pa != pb) return pa < pb ? -1 : 1;
+  if ((pa & 0xff) == 0) return 0; // both strings ended inside the prefix
+  return cstrcmp(a + 8, b + 8);
+}
+
+/** btf_type_compare over two datums. */
+function compare(a: usize, b: usize): i32 {
+  const ra = load<u32>(a, D_RANK);
+  const rb = load<u32>(b, D_RANK);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  let r = cmpName(load<u64>(a, D_SORT_PFX), load<u64>(b, D_SORT_PFX), <usize>load<u32>(a, D_SORT), <usize>load<u32>(b, D_SORT));
+  if (r != 0) return r;
+  r = cmpName(load<u64>(a, D_OWN_PFX), load<u64>(b, D_OWN_PFX), <usize>load<u32>(a, D_OWN), <usize>load<u32>(b, D_OWN));
+  if (r != 0) return r;
+  const ha = load<u64>(a, D_HASH);
+  const hb = load<u64>(b, D_HASH);
+  if (ha != hb) return ha < hb ? -1 : 1;
+  const ia = load<u32>(a, D_ID);
+  const ib = load<u32>(b, D_ID);
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+
+/**
+ * Every id 0..n-1 in bpftool's sorted order, as a u32 array of n entries
+ * (heap memory; the caller frees it).
+ */
+export function sortedIds(t: TypeTable): usize {
+  const n = t.n;
+  const datums = heap.alloc(<usize>n * DATUM);
+  const hasher = new Hasher(t);
+  for (let id: u32 = 0; id < n; id++) {
+    const d = datums + <usize>id * DATUM;
+    store<u32>(d, typeRank(t, id), D_RANK);
+    store<u32>(d, id, D_ID);
+    const sn = sortName(t, id);
+    const own = t.str(t.nameOff(id));
+    store<u32>(d, <u32>sn, D_SORT);
+    store<u32>(d, <u32>own, D_OWN);
+    store<u64>(d, prefix8(sn), D_SORT_PFX);
+    store<u64>(d, prefix8(own), D_OWN_PFX);
+    store<u64>(d, hasher.hash(id, true), D_HASH);
+  }
+  hasher.dispose();
+
+  // Datum i holds id i, so sorting datum indices sorts ids.
+  const ids = heap.alloc(<usize>n << 2);
+  for (let i: u32 = 0; i < n; i++) store<u32>(ids + (<usize>i << 2), i);
+  cmpDatums = datums;
+  mergeSortU32(ids, n, compareIds);
+  heap.free(datums);
+  return ids;
+}
+
+let cmpDatums: usize = 0;
+function compareIds(a: u32, b: u32): i32 {
+  return compare(cmpDatums + <usize>a * DATUM, cmpDatums + <usize>b * DATUM);
+}
+
+/**
+ * Stable bottom-up merge sort of `n` u32 values at `arr`, in place, with a
+ * comparator (a plain function: context goes through module variables).
+ */
+export function mergeSortU32(arr: usize, n: u32, cmp: (a: u32, b: u32) => i32): void {
+  if (n < 2) return;
+  let src = arr;
+  let dst = heap.alloc(<usize>n << 2);
+  const scratch = dst;
+  for (let width: u32 = 1; width < n; width <<= 1) {
+    for (let lo: u32 = 0; lo < n; lo += width << 1) {
+      const mid = min<u32>(lo + width, n);
+      const hi = min<u32>(lo + (width << 1), n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        const a = load<u32>(src + (<usize>i << 2));
+        const b = load<u32>(src + (<usize>j << 2));
+        if (cmp(a, b) <= 0) { store<u32>(dst + (<usize>k << 2), a); i++; }
+        else { store<u32>(dst + (<usize>k << 2), b); j++; }
+        k++;
+      }
+      if (i < mid) memory.copy(dst + (<usize>k << 2), src + (<usize>i << 2), <usize>(mid - i) << 2);
+      else if (j < hi) memory.copy(dst + (<usize>k << 2), src + (<usize>j << 2), <usize>(hi - j) << 2);
+    }
+    const tmp = src; src = dst; dst = tmp;
+  }
+  if (src != arr) memory.copy(arr, src, <usize>n << 2);
+  heap.free(scratch);
+}
