@@ -66,7 +66,7 @@ class Frames {
       this.ptr = heap.realloc(this.ptr, <usize>this.cap * FRAME);
     }
     const f = this.ptr + <usize>this.len * FRAME;
-    memory.fill(f, 0, FRAME);
+    store<u64>(f, 0); store<u64>(f, 0, 8); store<u64>(f, 0, 16); store<u64>(f, 0, 24);
     this.len++;
     return f;
   }
@@ -255,14 +255,28 @@ class CDumper {
     return 0;
   }
 
-  /** btf__align_of (libbpf 1.8: 1 for packed layouts), memoised per struct, with an explicit stack. */
+  /**
+   * btf__align_of (libbpf 1.8: 1 for a packed layout), memoised per id; a
+   * struct's members are walked with an explicit stack.
+   */
   alignOf(id0: u32): i32 {
-    const id = this.alignTarget(id0);
-    if (!this.isComposite(this.kind(id))) return this.leafAlign(id);
     const memo = this.alignMemo;
-    const known = load<i32>(memo + (<usize>id << 2));
-    if (known >= 0) return known;
-    if (known == -2) return 0; // a struct that contains itself
+    const m0 = load<i32>(memo + (<usize>id0 << 2));
+    if (m0 >= 0) return m0;
+    const id = this.alignTarget(id0);
+    let v: i32;
+    if (!this.isComposite(this.kind(id))) v = this.leafAlign(id);
+    else {
+      const known = load<i32>(memo + (<usize>id << 2));
+      if (known == -2) return 0; // a struct that contains itself: not memoised
+      v = known >= 0 ? known : this.structAlign(id);
+    }
+    store<i32>(memo + (<usize>id0 << 2), v);
+    return v;
+  }
+
+  private structAlign(id: u32): i32 {
+    const memo = this.alignMemo;
     // Frames: struct id, member index, max align so far (3 words each).
     const stack = this.alignStack;
     stack.len = 0;
@@ -277,17 +291,20 @@ class CDumper {
       let result: i32 = -1;
       if (i < vlen) {
         const m = this.member(sid, i);
-        const mt = this.alignTarget(load<u32>(m, 4));
-        let a: i32;
-        if (this.isComposite(this.kind(mt))) {
-          const v = load<i32>(memo + (<usize>mt << 2));
-          if (v == -1) {
-            store<i32>(memo + (<usize>mt << 2), -2);
-            stack.push(mt); stack.push(0); stack.push(1);
-            continue;
-          }
-          a = v == -2 ? 0 : v;
-        } else a = this.leafAlign(mt);
+        const mtype = load<u32>(m, 4);
+        let a = load<i32>(memo + (<usize>mtype << 2));
+        if (a < 0) {
+          const mt = this.alignTarget(mtype);
+          if (this.isComposite(this.kind(mt))) {
+            const v = load<i32>(memo + (<usize>mt << 2));
+            if (v == -1) {
+              store<i32>(memo + (<usize>mt << 2), -2);
+              stack.push(mt); stack.push(0); stack.push(1);
+              continue;
+            }
+            a = v == -2 ? 0 : v;
+          } else a = this.leafAlign(mt);
+        }
         if (a <= 0) result = a;
         else {
           if (a > maxAlign) maxAlign = a;
@@ -391,23 +408,56 @@ class CDumper {
 
   // ---- leaf printers --------------------------------------------------------
 
-  pfx(lvl: u32): void { this.out.repeat(0x09, lvl > 13 ? 13 : lvl); }
+  /** Indentation: one tab per level, at most 13 (libbpf's PREFIXES). */
+  pfx(lvl: u32): void {
+    const n: u32 = lvl > 13 ? 13 : lvl;
+    const out = this.out;
+    out.reserve(n);
+    const p = out.ptr + out.len;
+    for (let i: u32 = 0; i < n; i++) store<u8>(p + i, 0x09);
+    out.len += n;
+  }
+
+  /**
+   * Append a C string. Names are short: copying bytes while looking for the
+   * NUL is cheaper than strlen plus a bulk copy, which V8 runs out of line.
+   */
+  putC(p: usize): void {
+    const out = this.out;
+    let len = out.len;
+    let dst = out.ptr;
+    let cap = out.cap;
+    while (true) {
+      const c = load<u8>(p);
+      if (c == 0) break;
+      if (len == cap) {
+        out.len = len;
+        out.reserve(64);
+        dst = out.ptr;
+        cap = out.cap;
+      }
+      store<u8>(dst + len, c);
+      len++;
+      p++;
+    }
+    out.len = len;
+  }
 
   structFwd(id: u32): void {
     this.out.str(this.kind(id) == KIND_STRUCT ? "struct" : "union");
     if (this.nameOff(id) != 0) this.out.byte(0x20);
-    this.out.cstr(this.typeName(id));
+    this.putC(this.typeName(id));
   }
 
   fwdDef(id: u32): void {
     const name = this.typeName(id);
     this.out.str(this.kflag(id) ? "union " : "struct ");
-    this.out.cstr(name);
+    this.putC(name);
   }
 
   enumFwd(id: u32): void {
     this.out.str("enum ");
-    this.out.cstr(this.typeName(id));
+    this.putC(this.typeName(id));
   }
 
   enumDef(id: u32, lvl: u32): void {
@@ -416,7 +466,7 @@ class CDumper {
     const k = this.kind(id);
     out.str("enum");
     if (this.nameOff(id) != 0) out.byte(0x20);
-    out.cstr(this.typeName(id));
+    this.putC(this.typeName(id));
     if (vlen == 0) return;
     out.str(" {");
     const signed = this.kflag(id);
@@ -430,7 +480,7 @@ class CDumper {
       const dup = this.identNames.bump(name);
       out.byte(0x0a);
       this.pfx(lvl + 1);
-      out.cstr(name);
+      this.putC(name);
       if (dup > 1) { out.str("___"); out.u32dec(dup); }
       out.str(" = ");
       if (k == KIND_ENUM) {
@@ -465,7 +515,7 @@ class CDumper {
     this.out.str("typedef ");
     this.out.str(base);
     this.out.byte(0x20);
-    this.out.cstr(name);
+    this.putC(name);
     this.out.str(";\n\n");
   }
 
@@ -648,7 +698,7 @@ class CDumper {
 
   private emitName(fname: usize, lastWasPtr: bool): void {
     if (load<u8>(fname) != 0 && !lastWasPtr) this.out.byte(0x20);
-    this.out.cstr(fname);
+    this.putC(fname);
   }
 
   /** One activation of btf_dump_emit_type_chain. */
@@ -710,7 +760,7 @@ class CDumper {
       switch (k) {
         case KIND_INT: case KIND_FLOAT:
           this.emitMods(df);
-          out.cstr(this.str(this.nameOff(id)));
+          this.putC(this.str(this.nameOff(id)));
           break;
         case KIND_STRUCT: case KIND_UNION:
           this.emitMods(df);
@@ -733,7 +783,7 @@ class CDumper {
           break;
         case KIND_TYPEDEF:
           this.emitMods(df);
-          out.cstr(this.identName(id));
+          this.putC(this.identName(id));
           break;
         case KIND_PTR:
           out.str(last ? "*" : " *");
@@ -744,8 +794,8 @@ class CDumper {
         case KIND_TYPE_TAG: {
           this.emitMods(df);
           const v = this.str(this.nameOff(id));
-          if (this.kflag(id)) { out.str(" __attribute__(("); out.cstr(v); out.str("))"); }
-          else { out.str(" __attribute__((btf_type_tag(\""); out.cstr(v); out.str("\")))"); }
+          if (this.kflag(id)) { out.str(" __attribute__(("); this.putC(v); out.str("))"); }
+          else { out.str(" __attribute__((btf_type_tag(\""); this.putC(v); out.str("\")))"); }
           break;
         }
         case KIND_ARRAY: {
@@ -819,7 +869,7 @@ class CDumper {
       const packed = isStruct ? this.isPacked(id) : false;
       out.str(isStruct ? "struct" : "union");
       if (this.nameOff(id) != 0) out.byte(0x20);
-      out.cstr(this.typeName(id));
+      this.putC(this.typeName(id));
       out.str(" {");
       const g = frames.at(fi);
       store<u32>(g, S_MEMBER);
@@ -1149,6 +1199,8 @@ class CDumper {
 
   /** btf_dump__dump_type. */
   dumpType(id: u32): bool {
+    // An ordered type orders to nothing new (most ids of a full dump).
+    if ((this.st(id) & ORD_MASK) == ORDERED) return true;
     this.queue.len = 0;
     if (!this.orderType(id)) return false;
     const q = this.queue;

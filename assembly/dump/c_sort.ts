@@ -313,18 +313,45 @@ export function sortedIds(t: TypeTable): usize {
   }
   hasher.dispose();
 
-  // Datum i holds id i, so sorting datum indices sorts ids.
-  const ids = heap.alloc(<usize>n << 2);
-  for (let i: u32 = 0; i < n; i++) store<u32>(ids + (<usize>i << 2), i);
-  cmpDatums = datums;
-  mergeSortU32(ids, n, compareIds);
+  // Sort 16-byte records (u64 leading key, u32 datum index): the key packs
+  // the rank and the first 7 bytes of the sort name, which decides most
+  // comparisons without touching the datums.
+  let src = heap.alloc(<usize>n << 4);
+  let dst = heap.alloc(<usize>n << 4);
+  for (let i: u32 = 0; i < n; i++) {
+    const d = datums + <usize>i * DATUM;
+    const r = src + (<usize>i << 4);
+    store<u64>(r, (<u64>load<u32>(d, D_RANK) << 56) | (load<u64>(d, D_SORT_PFX) >> 8));
+    store<u32>(r, i, 8);
+  }
+  for (let width: u32 = 1; width < n; width <<= 1) {
+    for (let lo: u32 = 0; lo < n; lo += width << 1) {
+      const mid = min<u32>(lo + width, n);
+      const hi = min<u32>(lo + (width << 1), n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        const a = src + (<usize>i << 4);
+        const b = src + (<usize>j << 4);
+        const ka = load<u64>(a);
+        const kb = load<u64>(b);
+        const takeA = ka != kb ? ka < kb
+          : compare(datums + <usize>load<u32>(a, 8) * DATUM, datums + <usize>load<u32>(b, 8) * DATUM) <= 0;
+        const q = dst + (<usize>k << 4);
+        if (takeA) { store<u64>(q, ka); store<u64>(q, load<u64>(a, 8), 8); i++; }
+        else { store<u64>(q, kb); store<u64>(q, load<u64>(b, 8), 8); j++; }
+        k++;
+      }
+      if (i < mid) memory.copy(dst + (<usize>k << 4), src + (<usize>i << 4), <usize>(mid - i) << 4);
+      else if (j < hi) memory.copy(dst + (<usize>k << 4), src + (<usize>j << 4), <usize>(hi - j) << 4);
+    }
+    const tmp = src; src = dst; dst = tmp;
+  }
+  // Datum i holds id i, so the sorted datum indices are the sorted ids.
+  const ids = dst; // reuse: n u32 fit in the n 16-byte records of the spare buffer
+  for (let i: u32 = 0; i < n; i++) store<u32>(ids + (<usize>i << 2), load<u32>(src + (<usize>i << 4), 8));
+  heap.free(src);
   heap.free(datums);
   return ids;
-}
-
-let cmpDatums: usize = 0;
-function compareIds(a: u32, b: u32): i32 {
-  return compare(cmpDatums + <usize>a * DATUM, cmpDatums + <usize>b * DATUM);
 }
 
 /**
