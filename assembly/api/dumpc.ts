@@ -15,6 +15,5 @@ export function dumpCHeader(h: i32, flags: u32, ptrSize: i32, roots: usize, nroo
   clearError();
   const b = getBtf(h);
   if (b === null) return false;
-  const s = newResult(nroots > 0 ? 1 << 16 : b.typeLen * 2 + (1 << 20));
-  return dumpC(b, s, flags, ptrSize, roots, nroots);
+  return dumpC(b, newResult(16), flags, ptrSize, roots, nroots);
 }

@@ -11,11 +11,16 @@
 // `pc` says where it resumes after the call it made returns. The order of
 // every print and every name lookup is the same as in libbpf, which is what
 // makes the `___N` renaming and the forward declarations come out identical.
+//
+// Performance: everything the hot loops touch is @unmanaged (plain memory the
+// garbage collector does not track), including the output buffer, so the
+// compiled code carries no shadow-stack spills; messages for failures are
+// built in out-of-line helpers for the same reason.
 
 import { Btf } from "../btf";
 import { ByteSink } from "../sink";
 import { Err, fail } from "../errors";
-import { cstrEqLit } from "../bytes";
+import { cstrEqLit, cstrcmp } from "../bytes";
 import {
   COMMON_LEN, ENUM64_LEN, ENUM_LEN, KIND_ARRAY, KIND_CONST, KIND_DATASEC,
   KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC, KIND_FUNC_PROTO,
@@ -45,6 +50,31 @@ const FWD_EMITTED: u8 = 16;
 const NAME_RESOLVED: u8 = 32;
 const REFERENCED: u8 = 64;
 
+// Why a dump failed; failDump() words the message (out of line, so the hot
+// code that detects a failure does not carry string temporaries).
+const WHY_TOO_LARGE: i32 = 1;
+const WHY_DECL_NEST: i32 = 2;
+const WHY_DECL_LOOP: i32 = 3;
+const WHY_REF_NEST: i32 = 4;
+const WHY_CYCLE: i32 = 5;
+const WHY_UNEXPECTED_KIND: i32 = 6;
+const WHY_UNKNOWN_KIND: i32 = 7;
+
+function failDump(code: i32, id: u32, what: i32): void {
+  const t = "type [" + id.toString() + "]";
+  let msg: string;
+  switch (what) {
+    case WHY_TOO_LARGE: msg = "the C header would exceed " + (OUT_CAP >> 20).toString() + " MiB"; break;
+    case WHY_DECL_NEST: msg = "type declarations nest without end (a cycle through anonymous types or function prototypes)"; break;
+    case WHY_DECL_LOOP: msg = "the declaration of " + t + " loops"; break;
+    case WHY_REF_NEST: msg = "the types needed by " + t + " nest without end (a reference cycle)"; break;
+    case WHY_CYCLE: msg = "unsatisfiable type cycle, id:[" + id.toString() + "]"; break;
+    case WHY_UNEXPECTED_KIND: msg = t + " has a kind that cannot appear in a C declaration"; break;
+    default: msg = t + " has a kind the C dump does not know"; break;
+  }
+  fail(code, -1, id, msg);
+}
+
 /** A zero byte: the empty C string. */
 const EMPTY: usize = memory.data(8);
 
@@ -54,11 +84,16 @@ const F_DECL: u32 = 1;
 const F_CHAIN: u32 = 2;
 const F_SDEF: u32 = 3;
 
-class Frames {
+@unmanaged class Frames {
   ptr: usize = 0;
   len: u32 = 0;
-  cap: u32 = 64;
-  constructor() { this.ptr = heap.alloc(<usize>this.cap * FRAME); }
+  cap: u32 = 0;
+  static create(): Frames {
+    const f = new Frames();
+    f.cap = 64;
+    f.ptr = heap.alloc(<usize>f.cap * FRAME);
+    return f;
+  }
   /** A zeroed frame on top. Frame addresses move when the stack grows. */
   push(): usize {
     if (this.len == this.cap) {
@@ -73,7 +108,10 @@ class Frames {
   @inline at(i: u32): usize { return this.ptr + <usize>i * FRAME; }
   @inline top(): usize { return this.ptr + <usize>(this.len - 1) * FRAME; }
   @inline pop(): void { this.len--; }
-  dispose(): void { heap.free(this.ptr); }
+  free(): void {
+    heap.free(this.ptr);
+    heap.free(changetype<usize>(this));
+  }
 }
 
 // Order machine pcs.
@@ -98,66 +136,129 @@ const S_START: u32 = 0;
 const S_MEMBER: u32 = 1;
 const S_AFTER_MEMBER: u32 = 2;
 
-class CDumper {
-  btf: Btf;
+@unmanaged class CDumper {
   t: TypeTable;
-  n: u32;
-  ptrSz: i32;
-  out: ByteSink;
+  n: u32 = 0;
+  ptrSz: i32 = 8;
   failed: bool = false;
   /** Frames deeper than this mean a cycle libbpf would recurse on forever. */
-  maxDepth: u32;
+  maxDepth: u32 = 0;
 
-  state: usize; // u8 per id
-  cached: usize; // u32 per id: address of the renamed NAME___N, or 0
-  alignMemo: usize; // i32 per id: -1 unknown, -2 being computed
-  owned: U32Vec = new U32Vec(16); // names this dump allocated
+  // The output, UTF-8.
+  outPtr: usize = 0;
+  outLen: u32 = 0;
+  outCap: u32 = 0;
+
+  state: usize = 0; // u8 per id
+  cached: usize = 0; // u32 per id: address of the renamed NAME___N, or 0
+  alignMemo: usize = 0; // i32 per id: -1 unknown, -2 being computed
+  owned: U32Vec; // names this dump allocated
   typeNames: NameCounts;
   identNames: NameCounts;
-  queue: U32Vec = new U32Vec(256);
-  decl: U32Vec = new U32Vec(256);
-  orderFrames: Frames = new Frames();
-  emitFrames: Frames = new Frames();
-  printFrames: Frames = new Frames();
-  alignStack: U32Vec = new U32Vec(64);
+  queue: U32Vec;
+  decl: U32Vec;
+  orderFrames: Frames;
+  emitFrames: Frames;
+  printFrames: Frames;
+  alignStack: U32Vec;
 
-  constructor(btf: Btf, out: ByteSink, ptrSz: i32) {
-    const t = new TypeTable(btf);
+  constructor(t: TypeTable, ptrSz: i32, outCap: u32) {
     const n = t.n;
+    const cap = outCap < 256 ? 256 : outCap;
     const state = heap.alloc(n);
     memory.fill(state, 0, n);
     const cached = heap.alloc(<usize>n << 2);
     memory.fill(cached, 0, <usize>n << 2);
     const alignMemo = heap.alloc(<usize>n << 2);
     memory.fill(alignMemo, 0xff, <usize>n << 2);
-    this.btf = btf;
-    this.out = out;
-    this.ptrSz = ptrSz;
+    this.owned = new U32Vec(16);
+    this.typeNames = new NameCounts(n / 4 + 64);
+    this.identNames = new NameCounts(n / 2 + 64);
+    this.queue = new U32Vec(256);
+    this.decl = new U32Vec(256);
+    this.orderFrames = Frames.create();
+    this.emitFrames = Frames.create();
+    this.printFrames = Frames.create();
+    this.alignStack = new U32Vec(64);
     this.t = t;
     this.n = n;
+    this.ptrSz = ptrSz;
     this.maxDepth = n * 2 + 64;
+    this.outCap = cap;
+    this.outPtr = heap.alloc(cap);
     this.state = state;
     this.cached = cached;
     this.alignMemo = alignMemo;
-    this.typeNames = new NameCounts(n / 4 + 64);
-    this.identNames = new NameCounts(n / 2 + 64);
   }
 
-  dispose(): void {
+  free(): void {
+    heap.free(this.outPtr);
     heap.free(this.state);
     heap.free(this.cached);
     heap.free(this.alignMemo);
     for (let i: u32 = 0; i < this.owned.len; i++) heap.free(<usize>this.owned.get(i));
-    this.owned.dispose();
-    this.typeNames.dispose();
-    this.identNames.dispose();
-    this.queue.dispose();
-    this.decl.dispose();
-    this.orderFrames.dispose();
-    this.emitFrames.dispose();
-    this.printFrames.dispose();
-    this.alignStack.dispose();
-    this.t.dispose();
+    this.owned.free();
+    this.typeNames.free();
+    this.identNames.free();
+    this.queue.free();
+    this.decl.free();
+    this.orderFrames.free();
+    this.emitFrames.free();
+    this.printFrames.free();
+    this.alignStack.free();
+    heap.free(changetype<usize>(this));
+  }
+
+  // ---- output ---------------------------------------------------------------
+
+  @inline reserve(n: u32): void {
+    if (<u64>this.outLen + n > <u64>this.outCap) this.grow(n);
+  }
+  private grow(n: u32): void {
+    let c = <u64>this.outCap;
+    const need = <u64>this.outLen + n;
+    while (c < need) c <<= 1;
+    if (c > 0x7fff0000) c = need;
+    this.outPtr = heap.realloc(this.outPtr, <usize>c);
+    this.outCap = <u32>c;
+  }
+  @inline byte(c: u32): void {
+    this.reserve(1);
+    store<u8>(this.outPtr + this.outLen, <u8>c);
+    this.outLen++;
+  }
+  /** An ASCII literal. */
+  lit(s: string): void {
+    const n = <u32>s.length;
+    this.reserve(n);
+    const src = changetype<usize>(s);
+    const dst = this.outPtr + this.outLen;
+    for (let i: u32 = 0; i < n; i++) store<u8>(dst + i, <u8>load<u16>(src + (<usize>i << 1)));
+    this.outLen += n;
+  }
+  u64dec(v: u64): void {
+    this.reserve(20);
+    let digits: u32 = 1;
+    let x = v;
+    while (x >= 10) { x /= 10; digits++; }
+    let p = this.outPtr + this.outLen + digits;
+    do {
+      p--;
+      store<u8>(p, <u8>(48 + <u32>(v % 10)));
+      v /= 10;
+    } while (v != 0);
+    this.outLen += digits;
+  }
+  @inline u32dec(v: u32): void { this.u64dec(<u64>v); }
+  i64dec(v: i64): void {
+    if (v < 0) { this.byte(0x2d); this.u64dec(<u64>0 - <u64>v); }
+    else this.u64dec(<u64>v);
+  }
+  @inline i32dec(v: i32): void { this.i64dec(<i64>v); }
+
+  /** Hand the output to a result sink. */
+  moveOut(sink: ByteSink): void {
+    sink.bytes(this.outPtr, this.outLen);
   }
 
   // ---- small accessors ----------------------------------------------------
@@ -186,8 +287,9 @@ class CDumper {
     return this.kflag(id) ? load<u32>(m, 8) >> 24 : 0;
   }
 
-  fatal(code: i32, id: u32, msg: string): void {
-    if (!this.failed) fail(code, -1, id, msg);
+  /** Record the first failure; the machines stop when they see `failed`. */
+  fatal(code: i32, id: u32, what: i32): void {
+    if (!this.failed) failDump(code, id, what);
     this.failed = true;
   }
 
@@ -220,7 +322,7 @@ class CDumper {
           for (let i: u32 = 0; i < vlen; i++) this.ref(load<u32>(p + COMMON_LEN + <usize>i * VARSECINFO_LEN));
           break;
         default:
-          fail(Err.UNSUPPORTED, -1, id, "type [" + id.toString() + "] has kind " + k.toString() + ", which the C dump does not know");
+          this.fatal(Err.UNSUPPORTED, id, WHY_UNKNOWN_KIND);
           return false;
       }
     }
@@ -384,16 +486,23 @@ class CDumper {
     if (k == KIND_FWD || (k == KIND_ENUM && this.vlen(id) == 0)) return orig;
     const dup = map.bump(orig);
     if (dup <= 1) return orig;
-    // "%s___%zu" into a 256-byte buffer: at most 255 characters survive.
-    const tmp = new ByteSink(64);
-    tmp.cstr(orig);
-    tmp.str("___");
-    tmp.u32dec(dup);
-    const len = min<u32>(tmp.len, 255);
-    const p = heap.alloc(<usize>len + 1);
-    memory.copy(p, tmp.ptr, len);
+    // snprintf("%s___%zu") into a 256-byte buffer: at most 255 characters survive.
+    const p = heap.alloc(256);
+    let len: u32 = 0;
+    for (let q = orig; load<u8>(q) != 0 && len < 255; q++) store<u8>(p + len++, load<u8>(q));
+    let digits: u32 = 1;
+    for (let x = dup; x >= 10; x /= 10) digits++;
+    const suffix: u32 = 3 + digits;
+    for (let j: u32 = 0; j < suffix && len < 255; j++) {
+      let c: u32 = 0x5f; // '_'
+      if (j >= 3) {
+        let v = dup;
+        for (let k = digits - 1 - (j - 3); k > 0; k--) v /= 10;
+        c = 48 + v % 10;
+      }
+      store<u8>(p + len++, <u8>c);
+    }
     store<u8>(p + len, 0);
-    tmp.dispose();
     this.owned.push(<u32>p);
     store<u32>(this.cached + (<usize>id << 2), <u32>p);
     return p;
@@ -411,11 +520,10 @@ class CDumper {
   /** Indentation: one tab per level, at most 13 (libbpf's PREFIXES). */
   pfx(lvl: u32): void {
     const n: u32 = lvl > 13 ? 13 : lvl;
-    const out = this.out;
-    out.reserve(n);
-    const p = out.ptr + out.len;
+    this.reserve(n);
+    const p = this.outPtr + this.outLen;
     for (let i: u32 = 0; i < n; i++) store<u8>(p + i, 0x09);
-    out.len += n;
+    this.outLen += n;
   }
 
   /**
@@ -423,52 +531,50 @@ class CDumper {
    * NUL is cheaper than strlen plus a bulk copy, which V8 runs out of line.
    */
   putC(p: usize): void {
-    const out = this.out;
-    let len = out.len;
-    let dst = out.ptr;
-    let cap = out.cap;
+    let len = this.outLen;
+    let dst = this.outPtr;
+    let cap = this.outCap;
     while (true) {
       const c = load<u8>(p);
       if (c == 0) break;
       if (len == cap) {
-        out.len = len;
-        out.reserve(64);
-        dst = out.ptr;
-        cap = out.cap;
+        this.outLen = len;
+        this.reserve(64);
+        dst = this.outPtr;
+        cap = this.outCap;
       }
       store<u8>(dst + len, c);
       len++;
       p++;
     }
-    out.len = len;
+    this.outLen = len;
   }
 
   structFwd(id: u32): void {
-    this.out.str(this.kind(id) == KIND_STRUCT ? "struct" : "union");
-    if (this.nameOff(id) != 0) this.out.byte(0x20);
+    this.lit(this.kind(id) == KIND_STRUCT ? "struct" : "union");
+    if (this.nameOff(id) != 0) this.byte(0x20);
     this.putC(this.typeName(id));
   }
 
   fwdDef(id: u32): void {
     const name = this.typeName(id);
-    this.out.str(this.kflag(id) ? "union " : "struct ");
+    this.lit(this.kflag(id) ? "union " : "struct ");
     this.putC(name);
   }
 
   enumFwd(id: u32): void {
-    this.out.str("enum ");
+    this.lit("enum ");
     this.putC(this.typeName(id));
   }
 
   enumDef(id: u32, lvl: u32): void {
-    const out = this.out;
     const vlen = this.vlen(id);
     const k = this.kind(id);
-    out.str("enum");
-    if (this.nameOff(id) != 0) out.byte(0x20);
+    this.lit("enum");
+    if (this.nameOff(id) != 0) this.byte(0x20);
     this.putC(this.typeName(id));
     if (vlen == 0) return;
-    out.str(" {");
+    this.lit(" {");
     const signed = this.kflag(id);
     const p = this.rec(id) + COMMON_LEN;
     let hiBits = false;
@@ -478,29 +584,29 @@ class CDumper {
       // Enumerators share the identifier namespace with typedefs, and are
       // counted again every time the enum is printed (as libbpf does).
       const dup = this.identNames.bump(name);
-      out.byte(0x0a);
+      this.byte(0x0a);
       this.pfx(lvl + 1);
       this.putC(name);
-      if (dup > 1) { out.str("___"); out.u32dec(dup); }
-      out.str(" = ");
+      if (dup > 1) { this.lit("___"); this.u32dec(dup); }
+      this.lit(" = ");
       if (k == KIND_ENUM) {
-        if (signed) out.i32dec(load<i32>(e, 4));
-        else out.u32dec(load<u32>(e, 4));
+        if (signed) this.i32dec(load<i32>(e, 4));
+        else this.u32dec(load<u32>(e, 4));
       } else {
         const hi = load<u32>(e, 8);
         if (hi != 0) hiBits = true;
         const v = (<u64>hi << 32) | <u64>load<u32>(e, 4);
-        if (signed) { out.i64dec(<i64>v); out.str("LL"); }
-        else { out.u64dec(v); out.str("ULL"); }
+        if (signed) { this.i64dec(<i64>v); this.lit("LL"); }
+        else { this.u64dec(v); this.lit("ULL"); }
       }
-      out.byte(0x2c);
+      this.byte(0x2c);
     }
-    out.byte(0x0a);
+    this.byte(0x0a);
     this.pfx(lvl);
-    out.byte(0x7d);
+    this.byte(0x7d);
     const size = load<u32>(this.rec(id), T_SIZE);
-    if (size == 1) out.str(" __attribute__((mode(byte)))");
-    else if (size == 8 && this.ptrSz == 8 && (k == KIND_ENUM || !hiBits)) out.str(" __attribute__((mode(word)))");
+    if (size == 1) this.lit(" __attribute__((mode(byte)))");
+    else if (size == 8 && this.ptrSz == 8 && (k == KIND_ENUM || !hiBits)) this.lit(" __attribute__((mode(word)))");
   }
 
   /** GCC's __PolyN_t typedefs for Arm SIMD (btf_dump_emit_missing_aliases). */
@@ -512,11 +618,11 @@ class CDumper {
     else if (cstrEqLit(name, "__Poly64_t")) base = "unsigned long long";
     else if (cstrEqLit(name, "__Poly128_t")) base = "unsigned __int128";
     else return;
-    this.out.str("typedef ");
-    this.out.str(base);
-    this.out.byte(0x20);
+    this.lit("typedef ");
+    this.lit(base);
+    this.byte(0x20);
     this.putC(name);
-    this.out.str(";\n\n");
+    this.lit(";\n\n");
   }
 
   /** btf_dump_emit_bit_padding; offsets in bits, C int arithmetic. */
@@ -540,7 +646,7 @@ class CDumper {
       cur = newOff;
     }
     while (cur != next) {
-      if (this.out.len > OUT_CAP) { this.fatal(Err.TOO_LARGE, 0, "C header exceeds " + (OUT_CAP >> 20).toString() + " MiB"); return; }
+      if (this.outLen > OUT_CAP) { this.fatal(Err.TOO_LARGE, 0, WHY_TOO_LARGE); return; }
       const bits = min<i32>(next - cur, padBits);
       if (bits == padBits) {
         this.padLine(padIdx, padBits, lvl);
@@ -560,13 +666,12 @@ class CDumper {
   }
 
   private padLine(idx: i32, bits: i32, lvl: u32): void {
-    const out = this.out;
-    out.byte(0x0a);
+    this.byte(0x0a);
     this.pfx(lvl);
-    out.str(idx == 0 ? "long" : idx == 1 ? "int" : idx == 2 ? "short" : "char");
-    out.str(": ");
-    out.i32dec(bits);
-    out.byte(0x3b);
+    this.lit(idx == 0 ? "long" : idx == 1 ? "int" : idx == 2 ? "short" : "char");
+    this.lit(": ");
+    this.i32dec(bits);
+    this.byte(0x3b);
   }
 
   // ---- the printer machine: emit_type_decl / emit_type_chain / emit_struct_def
@@ -590,16 +695,16 @@ class CDumper {
     const name = this.identName(id);
     const target = this.typeOf(id);
     if (target == 0 && cstrEqLit(name, "__gnuc_va_list")) {
-      this.out.str("typedef __builtin_va_list __gnuc_va_list");
+      this.lit("typedef __builtin_va_list __gnuc_va_list");
       return;
     }
-    this.out.str("typedef ");
+    this.lit("typedef ");
     this.printDecl(target, name, lvl);
   }
 
   private newFrame(type: u32): usize {
     if (this.printFrames.len >= this.maxDepth) {
-      this.fatal(Err.LOOP, 0, "type declarations nest without end (a cycle through anonymous types or function prototypes)");
+      this.fatal(Err.LOOP, 0, WHY_DECL_NEST);
       return 0;
     }
     const f = this.printFrames.push();
@@ -613,7 +718,7 @@ class CDumper {
     let id = id0;
     while (true) {
       if (decl.len - start > this.n) {
-        this.fatal(Err.LOOP, id0, "the declaration of type [" + id0.toString() + "] loops");
+        this.fatal(Err.LOOP, id0, WHY_DECL_LOOP);
         return;
       }
       decl.push(id);
@@ -675,9 +780,9 @@ class CDumper {
     let cnt = load<u32>(df, 8);
     while (cnt > 0) {
       const k = this.kind(this.decl.get(start + cnt - 1));
-      if (k == KIND_VOLATILE) this.out.str("volatile ");
-      else if (k == KIND_CONST) this.out.str("const ");
-      else if (k == KIND_RESTRICT) this.out.str("restrict ");
+      if (k == KIND_VOLATILE) this.lit("volatile ");
+      else if (k == KIND_CONST) this.lit("const ");
+      else if (k == KIND_RESTRICT) this.lit("restrict ");
       else break;
       cnt--;
     }
@@ -697,14 +802,13 @@ class CDumper {
   }
 
   private emitName(fname: usize, lastWasPtr: bool): void {
-    if (load<u8>(fname) != 0 && !lastWasPtr) this.out.byte(0x20);
+    if (load<u8>(fname) != 0 && !lastWasPtr) this.byte(0x20);
     this.putC(fname);
   }
 
   /** One activation of btf_dump_emit_type_chain. */
   private stepChain(fi: u32): void {
     const frames = this.printFrames;
-    const out = this.out;
     let f = frames.at(fi);
     const declIdx = load<u32>(f, 4);
     const df = frames.at(declIdx);
@@ -714,13 +818,13 @@ class CDumper {
     const pc = load<u32>(f);
 
     if (pc == C_ARRAY_AFTER) {
-      if (load<u32>(f, 20) == 0) out.byte(0x29);
-      out.byte(0x5b); out.u32dec(this.arrayNelems(load<u32>(f, 12))); out.byte(0x5d);
+      if (load<u32>(f, 20) == 0) this.byte(0x29);
+      this.byte(0x5b); this.u32dec(this.arrayNelems(load<u32>(f, 12))); this.byte(0x5d);
       frames.pop();
       return;
     }
     if (pc == C_FP_NESTED_AFTER) {
-      out.byte(0x29);
+      this.byte(0x29);
       this.fpParamsStart(fi);
       return;
     }
@@ -728,11 +832,11 @@ class CDumper {
       const id = load<u32>(f, 12);
       const i = load<u32>(f, 16);
       const vlen = this.vlen(id);
-      if (i >= vlen) { out.byte(0x29); frames.pop(); return; }
-      if (i > 0) out.str(", ");
+      if (i >= vlen) { this.byte(0x29); frames.pop(); return; }
+      if (i > 0) this.lit(", ");
       const p = this.param(id, i);
       const ptype = load<u32>(p, 4);
-      if (i == vlen - 1 && ptype == 0) { out.str("..."); out.byte(0x29); frames.pop(); return; }
+      if (i == vlen - 1 && ptype == 0) { this.lit("..."); this.byte(0x29); frames.pop(); return; }
       store<u32>(f, i + 1, 16);
       this.pushDecl(ptype, this.str(load<u32>(p)), lvl);
       return;
@@ -752,7 +856,7 @@ class CDumper {
       const id = this.decl.get(start + cnt);
       if (id == 0) {
         this.emitMods(df);
-        out.str("void");
+        this.lit("void");
         last = false;
         continue;
       }
@@ -786,16 +890,16 @@ class CDumper {
           this.putC(this.identName(id));
           break;
         case KIND_PTR:
-          out.str(last ? "*" : " *");
+          this.lit(last ? "*" : " *");
           break;
-        case KIND_VOLATILE: out.str(" volatile"); break;
-        case KIND_CONST: out.str(" const"); break;
-        case KIND_RESTRICT: out.str(" restrict"); break;
+        case KIND_VOLATILE: this.lit(" volatile"); break;
+        case KIND_CONST: this.lit(" const"); break;
+        case KIND_RESTRICT: this.lit(" restrict"); break;
         case KIND_TYPE_TAG: {
           this.emitMods(df);
           const v = this.str(this.nameOff(id));
-          if (this.kflag(id)) { out.str(" __attribute__(("); this.putC(v); out.str("))"); }
-          else { out.str(" __attribute__((btf_type_tag(\""); this.putC(v); out.str("\")))"); }
+          if (this.kflag(id)) { this.lit(" __attribute__(("); this.putC(v); this.lit("))"); }
+          else { this.lit(" __attribute__((btf_type_tag(\""); this.putC(v); this.lit("\")))"); }
           break;
         }
         case KIND_ARRAY: {
@@ -803,13 +907,13 @@ class CDumper {
           const rest = load<u32>(df, 8);
           if (rest == 0) {
             this.emitName(fname, last);
-            out.byte(0x5b); out.u32dec(this.arrayNelems(id)); out.byte(0x5d);
+            this.byte(0x5b); this.u32dec(this.arrayNelems(id)); this.byte(0x5d);
             frames.pop();
             return;
           }
           const multidim = this.kind(this.decl.get(start + rest - 1)) == KIND_ARRAY;
-          if (load<u8>(fname) != 0 && !last) out.byte(0x20);
-          if (!multidim) out.byte(0x28);
+          if (load<u8>(fname) != 0 && !last) this.byte(0x20);
+          if (!multidim) this.byte(0x28);
           store<u32>(f, C_ARRAY_AFTER);
           store<u32>(f, id, 12);
           store<u32>(f, multidim ? 1 : 0, 20);
@@ -820,7 +924,7 @@ class CDumper {
           this.dropMods(df);
           store<u32>(f, id, 12);
           if (load<u32>(df, 8) != 0) {
-            out.str(" (");
+            this.lit(" (");
             store<u32>(f, C_FP_NESTED_AFTER);
             this.pushChain(declIdx);
             return;
@@ -843,9 +947,9 @@ class CDumper {
     const f = this.printFrames.at(fi);
     const id = load<u32>(f, 12);
     const vlen = this.vlen(id);
-    this.out.byte(0x28);
+    this.byte(0x28);
     if (vlen == 0 || (vlen == 1 && load<u32>(this.param(id, 0), 4) == 0)) {
-      this.out.str("void)");
+      this.lit("void)");
       this.printFrames.pop();
       return;
     }
@@ -856,7 +960,6 @@ class CDumper {
   /** One activation of btf_dump_emit_struct_def. */
   private stepStructDef(fi: u32): void {
     const frames = this.printFrames;
-    const out = this.out;
     const f = frames.at(fi);
     const id = load<u32>(f, 4);
     const lvl = load<u32>(f, 8);
@@ -867,10 +970,10 @@ class CDumper {
     if (pc == S_START) {
       const align = this.alignOf(id);
       const packed = isStruct ? this.isPacked(id) : false;
-      out.str(isStruct ? "struct" : "union");
-      if (this.nameOff(id) != 0) out.byte(0x20);
+      this.lit(isStruct ? "struct" : "union");
+      if (this.nameOff(id) != 0) this.byte(0x20);
       this.putC(this.typeName(id));
-      out.str(" {");
+      this.lit(" {");
       const g = frames.at(fi);
       store<u32>(g, S_MEMBER);
       store<u32>(g, 0, 12); // member index
@@ -887,8 +990,8 @@ class CDumper {
       let off: i32;
       let flags = load<u32>(f, 20) & 2;
       if (msz != 0) {
-        out.str(": ");
-        out.i32dec(msz);
+        this.lit(": ");
+        this.i32dec(msz);
         off = moff + msz;
         flags |= 1;
       } else {
@@ -896,7 +999,7 @@ class CDumper {
         msz = sz < 0 ? 0 : <i32>sz;
         off = moff + msz * 8;
       }
-      out.byte(0x3b);
+      this.byte(0x3b);
       store<u32>(f, S_MEMBER);
       store<u32>(f, i + 1, 12);
       store<i32>(f, off, 16);
@@ -913,7 +1016,7 @@ class CDumper {
       const malign = (flags & 2) != 0 ? 1 : this.alignOf(load<u32>(m, 4));
       const inBitfield = (flags & 1) != 0 && msz != 0;
       this.bitPadding(off, moff, malign, inBitfield, lvl + 1);
-      out.byte(0x0a);
+      this.byte(0x0a);
       this.pfx(lvl + 1);
       store<u32>(frames.at(fi), S_AFTER_MEMBER);
       this.pushDecl(load<u32>(m, 4), this.str(load<u32>(m)), lvl + 1);
@@ -922,13 +1025,13 @@ class CDumper {
     const size = load<u32>(this.rec(id), T_SIZE);
     if (isStruct) this.bitPadding(off, <i32>(size * 8), load<i32>(f, 24), false, lvl + 1);
     if (vlen != 0 || size != 0) {
-      out.byte(0x0a);
+      this.byte(0x0a);
       this.pfx(lvl);
-      out.byte(0x7d);
+      this.byte(0x7d);
     } else {
-      out.byte(0x7d);
+      this.byte(0x7d);
     }
-    if ((flags & 2) != 0) out.str(" __attribute__((packed))");
+    if ((flags & 2) != 0) this.lit(" __attribute__((packed))");
     frames.pop();
   }
 
@@ -942,7 +1045,7 @@ class CDumper {
     store<u32>(f, root, 4);
     let ret: i32 = 0;
     while (frames.len > 0) {
-      if (frames.len > this.maxDepth) return this.orderFail(root, "type references nest without end");
+      if (frames.len > this.maxDepth) return this.orderFail(root, WHY_REF_NEST);
       f = frames.top();
       const pc = load<u32>(f);
       const id = load<u32>(f, 4);
@@ -954,7 +1057,7 @@ class CDumper {
         const named = this.nameOff(id) != 0;
         if ((s & ORD_MASK) == ORDERING) {
           if (this.isComposite(k) && tp && named) { ret = 0; frames.pop(); continue; }
-          return this.orderFail(id, "unsatisfiable type cycle, id:[" + id.toString() + "]");
+          return this.orderFail(id, WHY_CYCLE);
         }
         switch (k) {
           case KIND_INT: case KIND_FLOAT:
@@ -1001,7 +1104,7 @@ class CDumper {
             this.setOrder(id, ORDERED); ret = 0; frames.pop();
             break;
           default:
-            return this.orderFail(id, "unexpected kind " + k.toString());
+            return this.orderFail(id, WHY_UNEXPECTED_KIND);
         }
         continue;
       }
@@ -1049,8 +1152,8 @@ class CDumper {
     return true;
   }
 
-  private orderFail(id: u32, msg: string): bool {
-    this.fatal(Err.LOOP, id, msg);
+  private orderFail(id: u32, what: i32): bool {
+    this.fatal(what == WHY_UNEXPECTED_KIND ? Err.UNSUPPORTED : Err.LOOP, id, what);
     return false;
   }
 
@@ -1058,12 +1161,11 @@ class CDumper {
 
   emitType(root: u32): void {
     const frames = this.emitFrames;
-    const out = this.out;
     frames.len = 0;
     let f = frames.push();
     store<u32>(f, root, 4);
     while (frames.len > 0 && !this.failed) {
-      if (frames.len > this.maxDepth) { this.fatal(Err.LOOP, root, "type references nest without end"); return; }
+      if (frames.len > this.maxDepth) { this.fatal(Err.LOOP, root, WHY_REF_NEST); return; }
       f = frames.top();
       const pc = load<u32>(f);
       const id = load<u32>(f, 4);
@@ -1079,12 +1181,12 @@ class CDumper {
             // A struct referring to itself needs nothing; an anonymous loop gets a warning only.
             if (id == cont || this.nameOff(id) == 0) continue;
             this.structFwd(id);
-            out.str(";\n\n");
+            this.lit(";\n\n");
             this.setSt(id, this.st(id) | FWD_EMITTED);
           } else if (k == KIND_TYPEDEF) {
             if (!this.isBlacklisted(id)) {
               this.typedefDef(id, 0);
-              out.str(";\n\n");
+              this.lit(";\n\n");
             }
             this.setSt(id, this.st(id) | FWD_EMITTED);
           }
@@ -1099,7 +1201,7 @@ class CDumper {
           case KIND_ENUM: case KIND_ENUM64:
             if (cont == 0) {
               this.enumDef(id, 0);
-              out.str(";\n\n");
+              this.lit(";\n\n");
             }
             this.setEmit(id, EMITTED);
             frames.pop();
@@ -1112,7 +1214,7 @@ class CDumper {
             break;
           case KIND_FWD:
             this.fwdDef(id);
-            out.str(";\n\n");
+            this.lit(";\n\n");
             this.setEmit(id, EMITTED);
             frames.pop();
             break;
@@ -1134,7 +1236,7 @@ class CDumper {
             } else {
               if ((this.st(id) & FWD_EMITTED) == 0 && id != cont) {
                 this.structFwd(id);
-                out.str(";\n\n");
+                this.lit(";\n\n");
                 this.setSt(id, this.st(id) | FWD_EMITTED);
               }
               store<u32>(f, E_STRUCT_END);
@@ -1153,7 +1255,7 @@ class CDumper {
       if (pc == E_TYPEDEF_AFTER) {
         if ((this.st(id) & FWD_EMITTED) == 0 && !this.isBlacklisted(id)) {
           this.typedefDef(id, 0);
-          out.str(";\n\n");
+          this.lit(";\n\n");
         }
         this.setEmit(id, EMITTED);
         frames.pop();
@@ -1175,7 +1277,7 @@ class CDumper {
       if (pc == E_STRUCT_END) {
         if (cont == 0) {
           this.printStructDef(id, 0);
-          out.str(";\n\n");
+          this.lit(";\n\n");
           this.setEmit(id, EMITTED);
         } else {
           this.setEmit(id, 0);
@@ -1208,8 +1310,8 @@ class CDumper {
       this.emitType(q.get(i));
       if (this.failed) return false;
     }
-    if (this.out.len > OUT_CAP) {
-      this.fatal(Err.TOO_LARGE, id, "C header exceeds " + (OUT_CAP >> 20).toString() + " MiB");
+    if (this.outLen > OUT_CAP) {
+      this.fatal(Err.TOO_LARGE, id, WHY_TOO_LARGE);
       return false;
     }
     return true;
@@ -1218,7 +1320,7 @@ class CDumper {
   // ---- bpftool framing ----------------------------------------------------
 
   preamble(): void {
-    this.out.str(
+    this.lit(
       "#ifndef __VMLINUX_H__\n" +
       "#define __VMLINUX_H__\n" +
       "\n" +
@@ -1241,7 +1343,7 @@ class CDumper {
   }
 
   footer(): void {
-    this.out.str(
+    this.lit(
       "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
       "#pragma clang attribute pop\n" +
       "#endif\n" +
@@ -1251,8 +1353,7 @@ class CDumper {
 
   /** bpftool dump_btf_kfuncs: prototypes of FUNCs tagged bpf_kfunc, by name. */
   kfuncs(): void {
-    const out = this.out;
-    out.str("\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n");
+    this.lit("\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n");
     const n = this.n;
     const kf = new U32Vec(64);
     const fastcall = heap.alloc(n);
@@ -1270,20 +1371,20 @@ class CDumper {
     mergeSortU32(kf.ptr, kf.len, compareFuncNames);
     for (let i: u32 = 0; i < kf.len && !this.failed; i++) {
       const fid = kf.get(i);
-      out.str("extern ");
-      if (load<u8>(fastcall + fid) != 0) out.str("__bpf_fastcall ");
+      this.lit("extern ");
+      if (load<u8>(fastcall + fid) != 0) this.lit("__bpf_fastcall ");
       this.printDecl(this.typeOf(fid), this.str(this.nameOff(fid)), 0);
-      out.str(" __weak __ksym;\n");
+      this.lit(" __weak __ksym;\n");
     }
-    out.str("#endif\n\n");
+    this.lit("#endif\n\n");
     heap.free(fastcall);
-    kf.dispose();
+    kf.free();
   }
 }
 
-let kfuncTable: TypeTable | null = null;
+let kfuncTable: TypeTable = changetype<TypeTable>(0);
 function compareFuncNames(a: u32, b: u32): i32 {
-  const t = kfuncTable!;
+  const t = kfuncTable;
   return cmpCstr(t.str(t.nameOff(a)), t.str(t.nameOff(b)));
 }
 
@@ -1314,33 +1415,46 @@ function cmpCstr(a: usize, b: usize): i32 {
 export function dumpC(btf: Btf, out: ByteSink, flags: u32, ptrSize: i32, roots: usize, nroots: u32): bool {
   let ps = ptrSize;
   if (ps <= 0) { ps = btf.ptrSize(); if (ps <= 0) ps = 8; }
-  const d = new CDumper(btf, out, ps);
-  let ok = d.markReferenced();
-  const bare = (flags & CDUMP_BARE) != 0;
-  if (ok) {
-    if (!bare) d.preamble();
-    const n = d.n;
-    if (nroots > 0) {
-      for (let i: u32 = 0; i < nroots && ok; i++) {
-        const id = load<u32>(roots + (<usize>i << 2));
-        if (id >= n) { ok = fail(Err.BAD_TYPE_ID, -1, id, "type id " + id.toString() + " out of range"); break; }
-        ok = d.dumpType(id);
-      }
-    } else if ((flags & CDUMP_UNSORTED) != 0) {
-      for (let id: u32 = 1; id < n && ok; id++) ok = d.dumpType(id);
-    } else {
-      const ids = sortedIds(d.t);
-      // bpftool starts at sorted position 1, assuming VOID sorts first (it does not).
-      const first: u32 = (flags & CDUMP_BPFTOOL_COMPAT) != 0 ? 1 : 0;
-      for (let i = first; i < n && ok; i++) ok = d.dumpType(load<u32>(ids + (<usize>i << 2)));
-      heap.free(ids);
-    }
-    if (ok && nroots == 0 && !bare) {
-      d.kfuncs();
-      ok = !d.failed;
-    }
-    if (ok && !bare) d.footer();
-  }
-  d.dispose();
+  const t = TypeTable.create(btf);
+  // A vmlinux header is about half the size of the type section.
+  const d = new CDumper(t, ps, nroots > 0 ? 1 << 16 : btf.typeLen / 2 + (1 << 16));
+  const ok = run(d, flags, roots, nroots);
+  if (ok) d.moveOut(out);
+  d.free();
+  t.free();
   return ok;
+}
+
+function run(d: CDumper, flags: u32, roots: usize, nroots: u32): bool {
+  if (!d.markReferenced()) return false;
+  const bare = (flags & CDUMP_BARE) != 0;
+  if (!bare) d.preamble();
+  const n = d.n;
+  if (nroots > 0) {
+    for (let i: u32 = 0; i < nroots; i++) {
+      const id = load<u32>(roots + (<usize>i << 2));
+      if (id >= n) return failBadRoot(id);
+      if (!d.dumpType(id)) return false;
+    }
+  } else if ((flags & CDUMP_UNSORTED) != 0) {
+    for (let id: u32 = 1; id < n; id++) if (!d.dumpType(id)) return false;
+  } else {
+    const ids = sortedIds(d.t);
+    // bpftool starts at sorted position 1, assuming VOID sorts first (it does not).
+    const first: u32 = (flags & CDUMP_BPFTOOL_COMPAT) != 0 ? 1 : 0;
+    let ok = true;
+    for (let i = first; i < n && ok; i++) ok = d.dumpType(load<u32>(ids + (<usize>i << 2)));
+    heap.free(ids);
+    if (!ok) return false;
+  }
+  if (nroots == 0 && !bare) {
+    d.kfuncs();
+    if (d.failed) return false;
+  }
+  if (!bare) d.footer();
+  return true;
+}
+
+function failBadRoot(id: u32): bool {
+  return fail(Err.BAD_TYPE_ID, -1, id, "type id " + id.toString() + " out of range");
 }

@@ -4,12 +4,16 @@
 // typedefs and enumerators); the k-th user of a name prints as NAME___k.
 // Keys are addresses of NUL-terminated strings that stay put for the whole
 // dump (BTF string sections, or names this dump allocated).
+//
+// The classes here are @unmanaged: plain structs in linear memory that the
+// garbage collector does not see, so hot code using them carries no
+// shadow-stack bookkeeping. Their owners free them with `free()`.
 
 import { cstrHash, cstreq } from "../bytes";
 
 const SLOT: usize = 12; // u32 key address, u32 hash, u32 count
 
-export class NameCounts {
+@unmanaged export class NameCounts {
   slots: usize = 0;
   mask: u32 = 0;
   size: u32 = 0;
@@ -77,14 +81,14 @@ export class NameCounts {
     heap.free(old);
   }
 
-  dispose(): void {
-    if (this.slots != 0) heap.free(this.slots);
-    this.slots = 0;
+  free(): void {
+    heap.free(this.slots);
+    heap.free(changetype<usize>(this));
   }
 }
 
 /** A growable array of u32 in unmanaged memory (queues and stacks of ids). */
-export class U32Vec {
+@unmanaged export class U32Vec {
   ptr: usize = 0;
   len: u32 = 0;
   cap: u32 = 0;
@@ -105,8 +109,8 @@ export class U32Vec {
 
   @inline get(i: u32): u32 { return load<u32>(this.ptr + (<usize>i << 2)); }
 
-  dispose(): void {
-    if (this.ptr != 0) heap.free(this.ptr);
-    this.ptr = 0;
+  free(): void {
+    heap.free(this.ptr);
+    heap.free(changetype<usize>(this));
   }
 }

@@ -5,7 +5,8 @@
 // helpers recurse along reference chains; here the chains are walked with
 // loops and the hashes of chain tails are memoised, so the work is linear in
 // the size of the type table. The sort itself is a bottom-up merge sort
-// over precomputed keys in unmanaged memory (no recursion, O(n log n)).
+// over precomputed keys in unmanaged memory (no recursion, O(n log n)); the
+// disambiguation hash is computed only for types whose rank and names tie.
 
 import { Btf } from "../btf";
 import { cstrcmp } from "../bytes";
@@ -18,45 +19,57 @@ import {
 
 const MAX_RANK: u32 = 10;
 
-// Datum layout (40 bytes).
+// Datum layout (32 bytes); the hash is asked of the Hasher only on ties.
 const D_RANK: usize = 0;
 const D_ID: usize = 4;
 const D_SORT_PFX: usize = 8;
 const D_OWN_PFX: usize = 16;
-const D_HASH: usize = 24;
-const D_SORT: usize = 32;
-const D_OWN: usize = 36;
-const DATUM: usize = 40;
+const D_SORT: usize = 24;
+const D_OWN: usize = 28;
+const DATUM: usize = 32;
 
-/** The type table as the C dump sees it: record address and kind|vlen per id. */
-export class TypeTable {
-  btf: Btf;
-  n: u32;
+/**
+ * The type table as the C dump sees it: record address and kind|vlen per id,
+ * and the string sections of the base chain, so hot code never goes through
+ * the (garbage-collected) Btf object.
+ */
+@unmanaged export class TypeTable {
+  n: u32 = 0;
   /** u32 per id: record address. */
-  recs: usize;
+  recs: usize = 0;
   /** u32 per id: kind << 24 | vlen (vlen up to 24 bits). */
-  kv: usize;
+  kv: usize = 0;
+  /** String sections, split first: (start offset, address) pairs. */
+  segs: usize = 0;
+  nsegs: u32 = 0;
 
-  constructor(btf: Btf) {
-    this.btf = btf;
+  static create(btf: Btf): TypeTable {
+    const t = new TypeTable();
     const n = btf.typeCnt();
-    this.n = n;
-    this.recs = heap.alloc(<usize>n << 2);
-    this.kv = heap.alloc(<usize>n << 2);
-    store<u32>(this.recs, <u32>btf.rec(0));
-    store<u32>(this.kv, 0);
-    // Fill per owner, base first, so the chain walk happens once per object.
-    this.fill(btf);
-  }
-
-  private fill(b: Btf): void {
-    if (b.base !== null) this.fill(b.base!);
-    const end = b.typeCnt();
-    for (let id = b.startId; id < end; id++) {
-      const p = b.ownRec(id);
-      store<u32>(this.recs + (<usize>id << 2), <u32>p);
-      store<u32>(this.kv + (<usize>id << 2), (b.recKind(p) << 24) | (b.recVlen(p) & 0xffffff));
+    t.n = n;
+    t.recs = heap.alloc(<usize>n << 2);
+    t.kv = heap.alloc(<usize>n << 2);
+    store<u32>(t.recs, <u32>btf.rec(0));
+    store<u32>(t.kv, 0);
+    let levels: u32 = 0;
+    let b: Btf | null = btf;
+    while (b !== null) { levels++; b = b.base; }
+    t.segs = heap.alloc(<usize>levels << 3);
+    t.nsegs = levels;
+    b = btf;
+    for (let i: u32 = 0; i < levels; i++) {
+      const o = b!;
+      store<u32>(t.segs + (<usize>i << 3), o.startStrOff);
+      store<u32>(t.segs + (<usize>i << 3), <u32>o.strs, 4);
+      const end = o.typeCnt();
+      for (let id = o.startId; id < end; id++) {
+        const p = o.ownRec(id);
+        store<u32>(t.recs + (<usize>id << 2), <u32>p);
+        store<u32>(t.kv + (<usize>id << 2), (o.recKind(p) << 24) | (o.recVlen(p) & 0xffffff));
+      }
+      b = o.base;
     }
+    return t;
   }
 
   @inline rec(id: u32): usize { return <usize>load<u32>(this.recs + (<usize>id << 2)); }
@@ -64,11 +77,19 @@ export class TypeTable {
   @inline vlen(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) & 0xffffff; }
   @inline nameOff(id: u32): u32 { return load<u32>(this.rec(id), T_NAME); }
   @inline type(id: u32): u32 { return load<u32>(this.rec(id), T_SIZE); }
-  @inline str(off: u32): usize { return this.btf.str(off); }
+  /** Address of the string at `off` (valid offsets only: parsing checked them). */
+  str(off: u32): usize {
+    let a = this.segs;
+    const end = a + (<usize>this.nsegs << 3);
+    while (a + 8 < end && off < load<u32>(a)) a += 8;
+    return <usize>load<u32>(a, 4) + <usize>(off - load<u32>(a));
+  }
 
-  dispose(): void {
+  free(): void {
     heap.free(this.recs);
     heap.free(this.kv);
+    heap.free(this.segs);
+    heap.free(changetype<usize>(this));
   }
 }
 
@@ -139,7 +160,7 @@ function sortName(t: TypeTable, id: u32): usize {
  * btf_type_disambig_hash with memoisation. `incl` selects include_members;
  * memo arrays hold one u64 per id for each value of `incl`.
  */
-class Hasher {
+@unmanaged class Hasher {
   t: TypeTable;
   memo0: usize; // include_members = false
   memo1: usize; // include_members = true
@@ -147,16 +168,19 @@ class Hasher {
   // Scratch for the ids along a chain, one per value of `incl`: hashing a
   // struct with members (incl) hashes its member types without (not incl),
   // so the two walks can be under way at once.
-  chain0: U32Scratch = new U32Scratch();
-  chain1: U32Scratch = new U32Scratch();
+  chain0: U32Scratch;
+  chain1: U32Scratch;
 
   constructor(t: TypeTable) {
-    this.t = t;
     const n = <usize>t.n;
+    const done = heap.alloc(n);
+    memory.fill(done, 0, n);
+    this.chain0 = U32Scratch.create();
+    this.chain1 = U32Scratch.create();
+    this.t = t;
     this.memo0 = heap.alloc(n << 3);
     this.memo1 = heap.alloc(n << 3);
-    this.done = heap.alloc(n);
-    memory.fill(this.done, 0, n);
+    this.done = done;
   }
 
   /** The part of a type's hash that does not depend on the type it points to. */
@@ -228,19 +252,26 @@ class Hasher {
     return tail;
   }
 
-  dispose(): void {
+  free(): void {
     heap.free(this.memo0);
     heap.free(this.memo1);
     heap.free(this.done);
-    this.chain0.dispose();
-    this.chain1.dispose();
+    this.chain0.free();
+    this.chain1.free();
+    heap.free(changetype<usize>(this));
   }
 }
 
 /** A growable u32 scratch array indexed directly. */
-class U32Scratch {
-  ptr: usize = heap.alloc(256);
-  cap: u32 = 64;
+@unmanaged class U32Scratch {
+  ptr: usize = 0;
+  cap: u32 = 0;
+  static create(): U32Scratch {
+    const s = new U32Scratch();
+    s.cap = 64;
+    s.ptr = heap.alloc(256);
+    return s;
+  }
   @inline get(i: u32): u32 { return load<u32>(this.ptr + (<usize>i << 2)); }
   set(i: u32, v: u32): void {
     if (i >= this.cap) {
@@ -249,7 +280,10 @@ class U32Scratch {
     }
     store<u32>(this.ptr + (<usize>i << 2), v);
   }
-  dispose(): void { heap.free(this.ptr); }
+  free(): void {
+    heap.free(this.ptr);
+    heap.free(changetype<usize>(this));
+  }
 }
 
 /** First 8 bytes of a C string as a big-endian u64, zero-padded after the NUL. */
@@ -274,6 +308,9 @@ function prefix8(p: usize): u64 {
   return cstrcmp(a + 8, b + 8);
 }
 
+/** The hasher of the sort under way: compare() asks it for hashes on ties. */
+let sortHasher: Hasher = changetype<Hasher>(0);
+
 /** btf_type_compare over two datums. */
 function compare(a: usize, b: usize): i32 {
   const ra = load<u32>(a, D_RANK);
@@ -283,11 +320,11 @@ function compare(a: usize, b: usize): i32 {
   if (r != 0) return r;
   r = cmpName(load<u64>(a, D_OWN_PFX), load<u64>(b, D_OWN_PFX), <usize>load<u32>(a, D_OWN), <usize>load<u32>(b, D_OWN));
   if (r != 0) return r;
-  const ha = load<u64>(a, D_HASH);
-  const hb = load<u64>(b, D_HASH);
-  if (ha != hb) return ha < hb ? -1 : 1;
   const ia = load<u32>(a, D_ID);
   const ib = load<u32>(b, D_ID);
+  const ha = sortHasher.hash(ia, true);
+  const hb = sortHasher.hash(ib, true);
+  if (ha != hb) return ha < hb ? -1 : 1;
   return ia < ib ? -1 : ia > ib ? 1 : 0;
 }
 
@@ -299,6 +336,7 @@ export function sortedIds(t: TypeTable): usize {
   const n = t.n;
   const datums = heap.alloc(<usize>n * DATUM);
   const hasher = new Hasher(t);
+  sortHasher = hasher;
   for (let id: u32 = 0; id < n; id++) {
     const d = datums + <usize>id * DATUM;
     store<u32>(d, typeRank(t, id), D_RANK);
@@ -309,9 +347,7 @@ export function sortedIds(t: TypeTable): usize {
     store<u32>(d, <u32>own, D_OWN);
     store<u64>(d, prefix8(sn), D_SORT_PFX);
     store<u64>(d, prefix8(own), D_OWN_PFX);
-    store<u64>(d, hasher.hash(id, true), D_HASH);
   }
-  hasher.dispose();
 
   // Sort 16-byte records (u64 leading key, u32 datum index): the key packs
   // the rank and the first 7 bytes of the sort name, which decides most
@@ -351,6 +387,7 @@ export function sortedIds(t: TypeTable): usize {
   for (let i: u32 = 0; i < n; i++) store<u32>(ids + (<usize>i << 2), load<u32>(src + (<usize>i << 4), 8));
   heap.free(src);
   heap.free(datums);
+  hasher.free();
   return ids;
 }
 
