@@ -27,6 +27,8 @@ const D_OWN_PFX: usize = 16;
 const D_SORT: usize = 24;
 const D_OWN: usize = 28;
 const DATUM: usize = 32;
+/** Sort record: k1 u64, k2 u64, datum index | simple flag (u32), padding. */
+const REC: usize = 24;
 
 /**
  * The type table as the C dump sees it: record address and kind|vlen per id,
@@ -214,10 +216,16 @@ function sortName(t: TypeTable, id: u32): usize {
     return -1;
   }
 
-  hash(id: u32, incl: bool): u64 {
+  @inline hash(id: u32, incl: bool): u64 {
     const bit: u8 = incl ? 2 : 1;
     const memo = incl ? this.memo1 : this.memo0;
     if ((load<u8>(this.done + id) & bit) != 0) return load<u64>(memo + (<usize>id << 3));
+    return this.compute(id, incl);
+  }
+
+  private compute(id: u32, incl: bool): u64 {
+    const bit: u8 = incl ? 2 : 1;
+    const memo = incl ? this.memo1 : this.memo0;
     const chain = incl ? this.chain1 : this.chain0;
     // Walk down to a memoised type or the end of the chain.
     let len: u32 = 0;
@@ -301,6 +309,33 @@ function prefix8(p: usize): u64 {
   return v;
 }
 
+/** Bytes [from, from+8) of a C string as a big-endian u64, zero-padded after the NUL. */
+function prefix8from(p: usize, from: u32): u64 {
+  for (let i: u32 = 0; i < from; i++) if (load<u8>(p + i) == 0) return 0;
+  return prefix8(p + from);
+}
+
+/**
+ * Does the record (k1, k2, w) sort before the record at `b`? Both
+ * records' datums live at `datums`; w holds the datum index and the flag.
+ */
+@inline function recLess(datums: usize, k1: u64, k2: u64, w: u32, b: usize): bool {
+  const bk1 = load<u64>(b);
+  if (k1 != bk1) return k1 < bk1;
+  const bk2 = load<u64>(b, 8);
+  if (k2 != bk2) return k2 < bk2;
+  const bw = load<u32>(b, 16);
+  if ((w & bw & 0x80000000) != 0) {
+    const ia = w & 0x7fffffff;
+    const ib = bw & 0x7fffffff;
+    const h = sortHasher.hash(ia, true);
+    const bh = sortHasher.hash(ib, true);
+    if (h != bh) return h < bh;
+    return ia < ib;
+  }
+  return compare(datums + <usize>(w & 0x7fffffff) * DATUM, datums + <usize>(bw & 0x7fffffff) * DATUM) < 0;
+}
+
 /** strcmp given the precomputed prefixes. */
 @inline function cmpName(pa: u64, pb: u64, a: usize, b: usize): i32 {
   if (pa != pb) return pa < pb ? -1 : 1;
@@ -349,42 +384,70 @@ export function sortedIds(t: TypeTable): usize {
     store<u64>(d, prefix8(own), D_OWN_PFX);
   }
 
-  // Sort 16-byte records (u64 leading key, u32 datum index): the key packs
-  // the rank and the first 7 bytes of the sort name, which decides most
-  // comparisons without touching the datums.
-  let src = heap.alloc(<usize>n << 4);
-  let dst = heap.alloc(<usize>n << 4);
+  // Sort 24-byte records: k1 = rank and sort name bytes 0-6, k2 = sort name
+  // bytes 7-14, then the datum index and a flag saying that k1/k2 determine
+  // both names (the sort name has at most 14 bytes and the own name is empty
+  // or the same). Most comparisons end within the records; ties of simple
+  // records go to the (lazily computed) hash, other ties to compare().
+  let src = heap.alloc(<usize>n * REC);
+  let dst = heap.alloc(<usize>n * REC);
   for (let i: u32 = 0; i < n; i++) {
     const d = datums + <usize>i * DATUM;
-    const r = src + (<usize>i << 4);
-    store<u64>(r, (<u64>load<u32>(d, D_RANK) << 56) | (load<u64>(d, D_SORT_PFX) >> 8));
-    store<u32>(r, i, 8);
+    const r = src + <usize>i * REC;
+    const sn = <usize>load<u32>(d, D_SORT);
+    const own = <usize>load<u32>(d, D_OWN);
+    const k1 = (<u64>load<u32>(d, D_RANK) << 56) | (load<u64>(d, D_SORT_PFX) >> 8);
+    const k2 = prefix8from(sn, 7);
+    const short = (k2 & 0xff) == 0; // the NUL is within the first 15 bytes
+    const simple = short && (load<u8>(own) == 0 || own == sn || cstrcmp(own, sn) == 0);
+    store<u64>(r, k1);
+    store<u64>(r, k2, 8);
+    store<u64>(r, <u64>(i | (simple ? 0x80000000 : 0)), 16);
   }
-  for (let width: u32 = 1; width < n; width <<= 1) {
+  // Runs of 16 by insertion sort, then bottom-up merges.
+  const RUN: u32 = 16;
+  for (let lo: u32 = 0; lo < n; lo += RUN) {
+    const hi = min<u32>(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const r = src + <usize>i * REC;
+      const k1 = load<u64>(r);
+      const k2 = load<u64>(r, 8);
+      const w = load<u64>(r, 16);
+      let j = i;
+      while (j > lo) {
+        const p = src + <usize>(j - 1) * REC;
+        if (!recLess(datums, k1, k2, <u32>w, p)) break;
+        store<u64>(p + REC, load<u64>(p)); store<u64>(p + REC, load<u64>(p, 8), 8); store<u64>(p + REC, load<u64>(p, 16), 16);
+        j--;
+      }
+      const q = src + <usize>j * REC;
+      store<u64>(q, k1); store<u64>(q, k2, 8); store<u64>(q, w, 16);
+    }
+  }
+  for (let width: u32 = RUN; width < n; width <<= 1) {
     for (let lo: u32 = 0; lo < n; lo += width << 1) {
       const mid = min<u32>(lo + width, n);
       const hi = min<u32>(lo + (width << 1), n);
       let i = lo, j = mid, k = lo;
       while (i < mid && j < hi) {
-        const a = src + (<usize>i << 4);
-        const b = src + (<usize>j << 4);
-        const ka = load<u64>(a);
-        const kb = load<u64>(b);
-        const takeA = ka != kb ? ka < kb
-          : compare(datums + <usize>load<u32>(a, 8) * DATUM, datums + <usize>load<u32>(b, 8) * DATUM) <= 0;
-        const q = dst + (<usize>k << 4);
-        if (takeA) { store<u64>(q, ka); store<u64>(q, load<u64>(a, 8), 8); i++; }
-        else { store<u64>(q, kb); store<u64>(q, load<u64>(b, 8), 8); j++; }
+        const a = src + <usize>i * REC;
+        const b = src + <usize>j * REC;
+        // Take b first only when b < a (stability keeps equal keys in order).
+        const takeB = recLess(datums, load<u64>(b), load<u64>(b, 8), load<u32>(b, 16), a);
+        const from = takeB ? b : a;
+        const q = dst + <usize>k * REC;
+        store<u64>(q, load<u64>(from)); store<u64>(q, load<u64>(from, 8), 8); store<u64>(q, load<u64>(from, 16), 16);
+        if (takeB) j++; else i++;
         k++;
       }
-      if (i < mid) memory.copy(dst + (<usize>k << 4), src + (<usize>i << 4), <usize>(mid - i) << 4);
-      else if (j < hi) memory.copy(dst + (<usize>k << 4), src + (<usize>j << 4), <usize>(hi - j) << 4);
+      if (i < mid) memory.copy(dst + <usize>k * REC, src + <usize>i * REC, <usize>(mid - i) * REC);
+      else if (j < hi) memory.copy(dst + <usize>k * REC, src + <usize>j * REC, <usize>(hi - j) * REC);
     }
     const tmp = src; src = dst; dst = tmp;
   }
   // Datum i holds id i, so the sorted datum indices are the sorted ids.
-  const ids = dst; // reuse: n u32 fit in the n 16-byte records of the spare buffer
-  for (let i: u32 = 0; i < n; i++) store<u32>(ids + (<usize>i << 2), load<u32>(src + (<usize>i << 4), 8));
+  const ids = dst; // reuse: n u32 fit in the n records of the spare buffer
+  for (let i: u32 = 0; i < n; i++) store<u32>(ids + (<usize>i << 2), load<u32>(src + <usize>i * REC, 16) & 0x7fffffff);
   heap.free(src);
   heap.free(datums);
   hasher.free();
