@@ -141,8 +141,14 @@ const S_AFTER_MEMBER: u32 = 2;
   n: u32 = 0;
   ptrSz: i32 = 8;
   failed: bool = false;
-  /** Frames deeper than this mean a cycle libbpf would recurse on forever. */
+  /**
+   * Stacks deeper than these mean a cycle libbpf would recurse on forever:
+   * without one, a nesting path visits each type once, costing one order or
+   * emit frame, and at most four printer frames (struct body, member
+   * declaration, declarator chain, nested array/prototype chain).
+   */
   maxDepth: u32 = 0;
+  maxPrintDepth: u32 = 0;
 
   // The output, UTF-8.
   outPtr: usize = 0;
@@ -183,7 +189,8 @@ const S_AFTER_MEMBER: u32 = 2;
     this.t = t;
     this.n = n;
     this.ptrSz = ptrSz;
-    this.maxDepth = n * 2 + 64;
+    this.maxDepth = n + 64;
+    this.maxPrintDepth = n * 4 + 64;
     this.outCap = cap;
     this.outPtr = heap.alloc(cap);
     this.state = state;
@@ -703,7 +710,7 @@ const S_AFTER_MEMBER: u32 = 2;
   }
 
   private newFrame(type: u32): usize {
-    if (this.printFrames.len >= this.maxDepth) {
+    if (this.printFrames.len >= this.maxPrintDepth) {
       this.fatal(Err.LOOP, 0, WHY_DECL_NEST);
       return 0;
     }
