@@ -4,9 +4,10 @@
 // (rank, sort name, own name, 64-bit disambiguation hash, id). bpftool's
 // helpers recurse along reference chains; here the chains are walked with
 // loops and the hashes of chain tails are memoised, so the work is linear in
-// the size of the type table. The sort itself is a bottom-up merge sort
-// over precomputed keys in unmanaged memory (no recursion, O(n log n)); the
-// disambiguation hash is computed only for types whose rank and names tie.
+// the size of the type table. The sort runs over precomputed keys in
+// unmanaged memory without recursion: a radix sort on the leading key, then
+// a merge sort (O(n log n)) of each run of equal keys; the disambiguation
+// hash is computed only for types whose rank and names tie.
 
 import { Btf } from "../btf";
 import { cstrcmp } from "../bytes";
@@ -309,6 +310,101 @@ function prefix8(p: usize): u64 {
   return v;
 }
 
+/**
+ * Stable LSD radix sort of the n records at `src` by k1, one byte per pass
+ * (passes where every record has the same byte are skipped). Returns true
+ * when the result ended in `dst` rather than `src`.
+ */
+function radixK1(src: usize, dst: usize, n: u32): bool {
+  const hist = heap.alloc(8 * 256 * 4);
+  memory.fill(hist, 0, 8 * 256 * 4);
+  for (let i: u32 = 0; i < n; i++) {
+    const k = load<u64>(src + <usize>i * REC);
+    for (let d: u32 = 0; d < 8; d++) {
+      const a = hist + (<usize>((d << 8) | <u32>((k >> (<u64>d << 3)) & 0xff)) << 2);
+      store<u32>(a, load<u32>(a) + 1);
+    }
+  }
+  let inDst = false;
+  for (let d: u32 = 0; d < 8; d++) {
+    const h = hist + (<usize>d << 10);
+    let trivial = false;
+    let sum: u32 = 0;
+    for (let b: u32 = 0; b < 256; b++) {
+      const c = load<u32>(h + (<usize>b << 2));
+      if (c == n) trivial = true;
+      store<u32>(h + (<usize>b << 2), sum);
+      sum += c;
+    }
+    if (trivial) continue;
+    const shift = <u64>d << 3;
+    for (let i: u32 = 0; i < n; i++) {
+      const r = src + <usize>i * REC;
+      const k = load<u64>(r);
+      const a = h + (<usize>(<u32>((k >> shift) & 0xff)) << 2);
+      const pos = load<u32>(a);
+      store<u32>(a, pos + 1);
+      const q = dst + <usize>pos * REC;
+      store<u64>(q, k); store<u64>(q, load<u64>(r, 8), 8); store<u64>(q, load<u64>(r, 16), 16);
+    }
+    const tmp = src; src = dst; dst = tmp;
+    inDst = !inDst;
+  }
+  heap.free(hist);
+  return inDst;
+}
+
+/**
+ * Sort records [lo, hi) of `src` with recLess: insertion-sorted runs of 16,
+ * then bottom-up merges through the same range of `tmp`; the result is left
+ * in `src`.
+ */
+function sortRun(datums: usize, src: usize, tmp: usize, lo: u32, hi: u32): void {
+  const RUN: u32 = 16;
+  for (let a = lo; a < hi; a += RUN) {
+    const b = min<u32>(a + RUN, hi);
+    for (let i = a + 1; i < b; i++) {
+      const r = src + <usize>i * REC;
+      const k1 = load<u64>(r);
+      const k2 = load<u64>(r, 8);
+      const w = load<u64>(r, 16);
+      let j = i;
+      while (j > a) {
+        const p = src + <usize>(j - 1) * REC;
+        if (!recLess(datums, k1, k2, <u32>w, p)) break;
+        store<u64>(p + REC, load<u64>(p)); store<u64>(p + REC, load<u64>(p, 8), 8); store<u64>(p + REC, load<u64>(p, 16), 16);
+        j--;
+      }
+      const q = src + <usize>j * REC;
+      store<u64>(q, k1); store<u64>(q, k2, 8); store<u64>(q, w, 16);
+    }
+  }
+  let from = src;
+  let to = tmp;
+  for (let width: u32 = RUN; width < hi - lo; width <<= 1) {
+    for (let a = lo; a < hi; a += width << 1) {
+      const mid = min<u32>(a + width, hi);
+      const b = min<u32>(a + (width << 1), hi);
+      let i = a, j = mid, k = a;
+      while (i < mid && j < b) {
+        const x = from + <usize>i * REC;
+        const y = from + <usize>j * REC;
+        // Take y first only when y < x (stability keeps equal keys in order).
+        const takeY = recLess(datums, load<u64>(y), load<u64>(y, 8), load<u32>(y, 16), x);
+        const r = takeY ? y : x;
+        const q = to + <usize>k * REC;
+        store<u64>(q, load<u64>(r)); store<u64>(q, load<u64>(r, 8), 8); store<u64>(q, load<u64>(r, 16), 16);
+        if (takeY) j++; else i++;
+        k++;
+      }
+      if (i < mid) memory.copy(to + <usize>k * REC, from + <usize>i * REC, <usize>(mid - i) * REC);
+      else if (j < b) memory.copy(to + <usize>k * REC, from + <usize>j * REC, <usize>(b - j) * REC);
+    }
+    const t = from; from = to; to = t;
+  }
+  if (from != src) memory.copy(src + <usize>lo * REC, from + <usize>lo * REC, <usize>(hi - lo) * REC);
+}
+
 /** Bytes [from, from+8) of a C string as a big-endian u64, zero-padded after the NUL. */
 function prefix8from(p: usize, from: u32): u64 {
   for (let i: u32 = 0; i < from; i++) if (load<u8>(p + i) == 0) return 0;
@@ -404,46 +500,15 @@ export function sortedIds(t: TypeTable): usize {
     store<u64>(r, k2, 8);
     store<u64>(r, <u64>(i | (simple ? 0x80000000 : 0)), 16);
   }
-  // Runs of 16 by insertion sort, then bottom-up merges.
-  const RUN: u32 = 16;
-  for (let lo: u32 = 0; lo < n; lo += RUN) {
-    const hi = min<u32>(lo + RUN, n);
-    for (let i = lo + 1; i < hi; i++) {
-      const r = src + <usize>i * REC;
-      const k1 = load<u64>(r);
-      const k2 = load<u64>(r, 8);
-      const w = load<u64>(r, 16);
-      let j = i;
-      while (j > lo) {
-        const p = src + <usize>(j - 1) * REC;
-        if (!recLess(datums, k1, k2, <u32>w, p)) break;
-        store<u64>(p + REC, load<u64>(p)); store<u64>(p + REC, load<u64>(p, 8), 8); store<u64>(p + REC, load<u64>(p, 16), 16);
-        j--;
-      }
-      const q = src + <usize>j * REC;
-      store<u64>(q, k1); store<u64>(q, k2, 8); store<u64>(q, w, 16);
-    }
-  }
-  for (let width: u32 = RUN; width < n; width <<= 1) {
-    for (let lo: u32 = 0; lo < n; lo += width << 1) {
-      const mid = min<u32>(lo + width, n);
-      const hi = min<u32>(lo + (width << 1), n);
-      let i = lo, j = mid, k = lo;
-      while (i < mid && j < hi) {
-        const a = src + <usize>i * REC;
-        const b = src + <usize>j * REC;
-        // Take b first only when b < a (stability keeps equal keys in order).
-        const takeB = recLess(datums, load<u64>(b), load<u64>(b, 8), load<u32>(b, 16), a);
-        const from = takeB ? b : a;
-        const q = dst + <usize>k * REC;
-        store<u64>(q, load<u64>(from)); store<u64>(q, load<u64>(from, 8), 8); store<u64>(q, load<u64>(from, 16), 16);
-        if (takeB) j++; else i++;
-        k++;
-      }
-      if (i < mid) memory.copy(dst + <usize>k * REC, src + <usize>i * REC, <usize>(mid - i) * REC);
-      else if (j < hi) memory.copy(dst + <usize>k * REC, src + <usize>j * REC, <usize>(hi - j) * REC);
-    }
-    const tmp = src; src = dst; dst = tmp;
+  // k1 alone by LSD radix sort, then each run of equal k1 by comparisons.
+  if (radixK1(src, dst, n)) { const tmp = src; src = dst; dst = tmp; }
+  let lo: u32 = 0;
+  while (lo < n) {
+    const k = load<u64>(src + <usize>lo * REC);
+    let hi = lo + 1;
+    while (hi < n && load<u64>(src + <usize>hi * REC) == k) hi++;
+    if (hi - lo > 1) sortRun(datums, src, dst, lo, hi);
+    lo = hi;
   }
   // Datum i holds id i, so the sorted datum indices are the sorted ids.
   const ids = dst; // reuse: n u32 fit in the n records of the spare buffer
