@@ -272,6 +272,8 @@ const S_AFTER_MEMBER: u32 = 2;
 
   @inline st(id: u32): u8 { return load<u8>(this.state + id); }
   @inline setSt(id: u32, v: u8): void { store<u8>(this.state + id, v); }
+  @inline isEmitted(id: u32): bool { return (this.st(id) & EMIT_MASK) == EMITTED; }
+  @inline isOrdered(id: u32): bool { return (this.st(id) & ORD_MASK) == ORDERED; }
   @inline setOrder(id: u32, o: u8): void { this.setSt(id, (this.st(id) & ~ORD_MASK) | o); }
   @inline setEmit(id: u32, e: u8): void { this.setSt(id, (this.st(id) & ~EMIT_MASK) | e); }
   @inline kind(id: u32): u32 { return this.t.kind(id); }
@@ -1071,9 +1073,11 @@ const S_AFTER_MEMBER: u32 = 2;
             this.setOrder(id, ORDERED); ret = 0; frames.pop();
             break;
           case KIND_PTR: {
+            const target = this.typeOf(id);
+            if (this.isOrdered(target)) { this.setOrder(id, ORDERED); ret = 1; frames.pop(); break; }
             store<u32>(f, O_PTR_AFTER);
             const c = frames.push();
-            store<u32>(c, this.typeOf(id), 4);
+            store<u32>(c, target, 4);
             store<u32>(c, 1, 8);
             break;
           }
@@ -1093,9 +1097,11 @@ const S_AFTER_MEMBER: u32 = 2;
             this.setOrder(id, ORDERED); ret = 1; frames.pop();
             break;
           case KIND_TYPEDEF: {
+            const target = this.typeOf(id);
             store<u32>(f, O_TYPEDEF_AFTER);
+            if (this.isOrdered(target)) { ret = 1; break; } // the call would return 1 at once
             const c = frames.push();
-            store<u32>(c, this.typeOf(id), 4);
+            store<u32>(c, target, 4);
             store<u32>(c, tp ? 1 : 0, 8);
             break;
           }
@@ -1121,11 +1127,19 @@ const S_AFTER_MEMBER: u32 = 2;
         continue;
       }
       if (pc == O_STRUCT_LOOP) {
-        const i = load<u32>(f, 12);
-        if (i < this.vlen(id)) {
+        // Members already ordered return 1 at once: skip them without a frame.
+        let i = load<u32>(f, 12);
+        const vlen = this.vlen(id);
+        let mt: u32 = 0;
+        while (i < vlen) {
+          mt = load<u32>(this.member(id, i), 4);
+          if (!this.isOrdered(mt)) break;
+          i++;
+        }
+        if (i < vlen) {
           store<u32>(f, i + 1, 12);
           const c = frames.push();
-          store<u32>(c, load<u32>(this.member(id, i), 4), 4);
+          store<u32>(c, mt, 4);
           continue;
         }
         if (this.nameOff(id) != 0) this.queue.push(id);
@@ -1142,18 +1156,27 @@ const S_AFTER_MEMBER: u32 = 2;
         frames.pop();
         continue;
       }
-      // O_FP_LOOP
-      const i = load<u32>(f, 12);
-      if (i > 0 && ret > 0) store<u32>(f, 1, 16);
-      if (i <= this.vlen(id)) {
+      // O_FP_LOOP: the return type, then each parameter; ordered ones count as strong at once.
+      let i = load<u32>(f, 12);
+      let strong = load<u32>(f, 16);
+      if (i > 0 && ret > 0) strong = 1;
+      const vlen = this.vlen(id);
+      let next: u32 = 0;
+      while (i <= vlen) {
+        next = i == 0 ? this.typeOf(id) : load<u32>(this.param(id, i - 1), 4);
+        if (!this.isOrdered(next)) break;
+        strong = 1;
+        i++;
+      }
+      store<u32>(f, strong, 16);
+      if (i <= vlen) {
         store<u32>(f, i + 1, 12);
-        const next = i == 0 ? this.typeOf(id) : load<u32>(this.param(id, i - 1), 4);
         const c = frames.push();
         store<u32>(c, next, 4);
         store<u32>(c, tp ? 1 : 0, 8);
         continue;
       }
-      ret = <i32>load<u32>(f, 16);
+      ret = <i32>strong;
       frames.pop();
     }
     return true;
@@ -1228,8 +1251,10 @@ const S_AFTER_MEMBER: u32 = 2;
           case KIND_TYPEDEF: {
             this.setEmit(id, EMITTING);
             store<u32>(f, E_TYPEDEF_AFTER);
+            const target = this.typeOf(id);
+            if (this.isEmitted(target)) break; // the call would return at once
             const c = frames.push();
-            store<u32>(c, this.typeOf(id), 4);
+            store<u32>(c, target, 4);
             store<u32>(c, id, 8);
             break;
           }
@@ -1269,12 +1294,20 @@ const S_AFTER_MEMBER: u32 = 2;
         continue;
       }
       if (pc == E_STRUCT_LOOP) {
-        const i = load<u32>(f, 12);
-        if (i < this.vlen(id)) {
+        // Members already emitted need no call.
+        let i = load<u32>(f, 12);
+        const vlen = this.vlen(id);
+        let mt: u32 = 0;
+        while (i < vlen) {
+          mt = load<u32>(this.member(id, i), 4);
+          if (!this.isEmitted(mt)) break;
+          i++;
+        }
+        if (i < vlen) {
           store<u32>(f, i + 1, 12);
           const newCont = load<u32>(f, 16);
           const c = frames.push();
-          store<u32>(c, load<u32>(this.member(id, i), 4), 4);
+          store<u32>(c, mt, 4);
           store<u32>(c, newCont, 8);
           continue;
         }
@@ -1293,10 +1326,16 @@ const S_AFTER_MEMBER: u32 = 2;
         continue;
       }
       // E_FP_LOOP: the return type, then each parameter, all with our cont_id.
-      const i = load<u32>(f, 12);
-      if (i <= this.vlen(id)) {
+      let i = load<u32>(f, 12);
+      const vlen = this.vlen(id);
+      let next: u32 = 0;
+      while (i <= vlen) {
+        next = i == 0 ? this.typeOf(id) : load<u32>(this.param(id, i - 1), 4);
+        if (!this.isEmitted(next)) break;
+        i++;
+      }
+      if (i <= vlen) {
         store<u32>(f, i + 1, 12);
-        const next = i == 0 ? this.typeOf(id) : load<u32>(this.param(id, i - 1), 4);
         const c = frames.push();
         store<u32>(c, next, 4);
         store<u32>(c, cont, 8);
