@@ -138,6 +138,9 @@ const S_AFTER_MEMBER: u32 = 2;
 
 @unmanaged class CDumper {
   t: TypeTable;
+  /** The table's arrays, copied here to save an indirection in hot code. */
+  recs: usize = 0;
+  kv: usize = 0;
   n: u32 = 0;
   ptrSz: i32 = 8;
   failed: bool = false;
@@ -187,6 +190,8 @@ const S_AFTER_MEMBER: u32 = 2;
     this.printFrames = Frames.create();
     this.alignStack = new U32Vec(64);
     this.t = t;
+    this.recs = t.recs;
+    this.kv = t.kv;
     this.n = n;
     this.ptrSz = ptrSz;
     this.maxDepth = n + 64;
@@ -276,9 +281,9 @@ const S_AFTER_MEMBER: u32 = 2;
   @inline isOrdered(id: u32): bool { return (this.st(id) & ORD_MASK) == ORDERED; }
   @inline setOrder(id: u32, o: u8): void { this.setSt(id, (this.st(id) & ~ORD_MASK) | o); }
   @inline setEmit(id: u32, e: u8): void { this.setSt(id, (this.st(id) & ~EMIT_MASK) | e); }
-  @inline kind(id: u32): u32 { return this.t.kind(id); }
-  @inline vlen(id: u32): u32 { return this.t.vlen(id); }
-  @inline rec(id: u32): usize { return this.t.rec(id); }
+  @inline kind(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) >> 24; }
+  @inline vlen(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) & 0xffffff; }
+  @inline rec(id: u32): usize { return <usize>load<u32>(this.recs + (<usize>id << 2)); }
   @inline nameOff(id: u32): u32 { return this.t.nameOff(id); }
   @inline typeOf(id: u32): u32 { return this.t.type(id); }
   @inline kflag(id: u32): bool { return infoKflag(load<u32>(this.rec(id), T_INFO)); }
