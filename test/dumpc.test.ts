@@ -189,6 +189,16 @@ class RawBtf {
     }
     return o;
   }
+  /** A second copy of a string at a new offset (BTF does not require unique strings). */
+  strCopy(s: string): number {
+    const o = this.strs.length;
+    this.strs.push(...new TextEncoder().encode(s), 0);
+    return o;
+  }
+  addRaw(kind: number, nameOff: number, vlen: number, sizeOrType: number, extra: number[] = []): number {
+    this.words.push(nameOff, (kind << 24) | vlen, sizeOrType, ...extra);
+    return this.next++;
+  }
   add(kind: number, name: string, vlen: number, kflag: boolean, sizeOrType: number, extra: number[] = []): number {
     this.words.push(this.str(name), ((kflag ? 1 : 0) << 31) | (kind << 24) | vlen, sizeOrType, ...extra);
     return this.next++;
@@ -267,6 +277,19 @@ describe("C header (hand-made BTF)", () => {
     expect(h).toContain("enum e1 {\n\tVAL = 1,\n};");
     expect(h).toContain("enum e2 {\n\tVAL___2 = 2,\n};");
     expect([e1, e2, holder].length).toBe(3);
+    btf.free();
+  });
+
+  it("names are counted by content, not by string offset", () => {
+    const b = new RawBtf();
+    const int = b.int("int", 4);
+    b.struct("same", 4, [["a", int, 0]]);
+    b.addRaw(4, b.strCopy("same"), 1, 4, [b.str("b"), int, 0]);
+    b.addRaw(8, b.strCopy("int_t"), 0, int);
+    b.addRaw(8, b.strCopy("int_t"), 0, int);
+    const btf = Btf.parse(b.bytes());
+    const h = btf.dumpC({ unsorted: true, bare: true });
+    expect(h).toBe("struct same {\n\tint a;\n};\n\nstruct same___2 {\n\tint b;\n};\n\ntypedef int int_t;\n\ntypedef int int_t___2;\n\n");
     btf.free();
   });
 

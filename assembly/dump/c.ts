@@ -24,7 +24,7 @@ import { cstrEqLit, cstrcmp } from "../bytes";
 import {
   COMMON_LEN, ENUM64_LEN, ENUM_LEN, KIND_ARRAY, KIND_CONST, KIND_DATASEC,
   KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC, KIND_FUNC_PROTO,
-  KIND_FWD, KIND_INT, KIND_MAX, KIND_PTR, KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF,
+  KIND_FWD, KIND_INT, KIND_PTR, KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF,
   KIND_TYPE_TAG, KIND_UNION, KIND_VAR, KIND_VOLATILE, MEMBER_LEN, PARAM_LEN,
   T_INFO, T_NAME, T_SIZE, VARSECINFO_LEN, infoKflag,
 } from "../format";
@@ -78,7 +78,19 @@ function failDump(code: i32, id: u32, what: i32): void {
 /** A zero byte: the empty C string. */
 const EMPTY: usize = memory.data(8);
 
-// Frames: 8 u32 words. w0 = pc, w7 = frame type (printer only).
+// Frames: 8 u32 words at byte offsets 0..28; offset 0 is the pc.
+//   order:  4 id, 8 through_ptr, 12 member/param index, 16 is_strong
+//   emit:   4 id, 8 cont_id, 12 member/param index, 16 cont_id for members
+//   printer frames keep their type at 28:
+//   F_DECL  (btf_dump_emit_type_decl): 4 start of its part of the decl stack,
+//           8 entries left in that part (shared by its chain frames),
+//           12 field name address, 16 indent level
+//   F_CHAIN (btf_dump_emit_type_chain): 4 index of its F_DECL frame,
+//           8 last_was_ptr, 12 ARRAY/FUNC_PROTO being finished,
+//           16 parameter index, 20 multi-dimensional array
+//   F_SDEF  (btf_dump_emit_struct_def): 4 id, 8 indent level, 12 member
+//           index, 16 bit offset reached, 20 flags (1 previous member was a
+//           bitfield, 2 packed), 24 the struct's alignment
 const FRAME: usize = 32;
 const F_DECL: u32 = 1;
 const F_CHAIN: u32 = 2;
@@ -284,8 +296,8 @@ const S_AFTER_MEMBER: u32 = 2;
   @inline kind(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) >> 24; }
   @inline vlen(id: u32): u32 { return load<u32>(this.kv + (<usize>id << 2)) & 0xffffff; }
   @inline rec(id: u32): usize { return <usize>load<u32>(this.recs + (<usize>id << 2)); }
-  @inline nameOff(id: u32): u32 { return this.t.nameOff(id); }
-  @inline typeOf(id: u32): u32 { return this.t.type(id); }
+  @inline nameOff(id: u32): u32 { return load<u32>(this.rec(id), T_NAME); }
+  @inline typeOf(id: u32): u32 { return load<u32>(this.rec(id), T_SIZE); }
   @inline kflag(id: u32): bool { return infoKflag(load<u32>(this.rec(id), T_INFO)); }
   @inline member(id: u32, i: u32): usize { return this.rec(id) + COMMON_LEN + <usize>i * MEMBER_LEN; }
   @inline param(id: u32, i: u32): usize { return this.rec(id) + COMMON_LEN + <usize>i * PARAM_LEN; }
@@ -1419,7 +1431,7 @@ const S_AFTER_MEMBER: u32 = 2;
       if (cstrEqLit(name, "bpf_fastcall")) store<u8>(fastcall + fid, 1);
     }
     kfuncTable = this.t;
-    mergeSortU32(kf.ptr, kf.len, compareFuncNames);
+    mergeSortU32(kf.ptr, kf.len, compareFuncNames); // stable: equal names keep id order
     for (let i: u32 = 0; i < kf.len && !this.failed; i++) {
       const fid = kf.get(i);
       this.lit("extern ");
@@ -1436,18 +1448,7 @@ const S_AFTER_MEMBER: u32 = 2;
 let kfuncTable: TypeTable = changetype<TypeTable>(0);
 function compareFuncNames(a: u32, b: u32): i32 {
   const t = kfuncTable;
-  return cmpCstr(t.str(t.nameOff(a)), t.str(t.nameOff(b)));
-}
-
-function cmpCstr(a: usize, b: usize): i32 {
-  while (true) {
-    const x = <i32>load<u8>(a);
-    const y = <i32>load<u8>(b);
-    if (x != y) return x - y;
-    if (x == 0) return 0;
-    a++;
-    b++;
-  }
+  return cstrcmp(t.str(t.nameOff(a)), t.str(t.nameOff(b)));
 }
 
 /** C's roundup(x, y) for the padding arithmetic; y <= 0 (a type without alignment) leaves x. */
