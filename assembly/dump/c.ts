@@ -37,7 +37,7 @@ export const CDUMP_BARE: u32 = 2; // no vmlinux.h framing, no kfunc block
 export const CDUMP_BPFTOOL_COMPAT: u32 = 4; // skip the first sorted type, as bpftool does
 
 /** Outputs beyond this are refused (padding of a huge struct could otherwise run away). */
-const OUT_CAP: u32 = 512 << 20;
+const OUT_CAP: u32 = 256 << 20;
 
 // Per-type state byte (libbpf struct btf_dump_type_aux_state).
 const ORD_MASK: u8 = 3;
