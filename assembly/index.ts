@@ -276,3 +276,4 @@ export * from "./api/elf";
 export * from "./api/transform";
 export * from "./api/web";
 export * from "./api/dedup";
+export * from "./api/dumpc";

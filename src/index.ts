@@ -17,3 +17,4 @@ export { distill, relocate, relocationProblems, relocationMapText, describeProbl
 export { Checker, kernelLoadCheck } from "./check.js";
 export type { CheckReport, CheckResult, CheckProblem, PlainVerdict, Disagreement, KernelInput, ModuleInput, CheckOptions, Severity } from "./check.js";
 export { dedup, concatBtf, type ConcatOptions } from "./dedup.js";
+export { dumpC, dumpCBytes, type DumpCOptions } from "./dumpc.js";
