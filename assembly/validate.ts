@@ -18,6 +18,7 @@ import {
   memberBitOffset, memberBitfieldSize,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import { WalkSummary } from "./parse";
 
 @inline function recFileOff(btf: Btf, fileOff: u32, p: usize): i64 {
   return <i64>fileOff + <i64>(p - btf.mem);
@@ -25,7 +26,19 @@ import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "
 
 function idStr(id: u32): string { return "type [" + id.toString() + "]"; }
 
-/** libbpf-level checks over every own type. */
+/**
+ * The libbpf-level checks after parse.ts's walk: on valid input the walk's
+ * summary settles names, references and FUNCs, and only the loop check from
+ * the forward chain edges remains. Otherwise the full pass finds the first
+ * offending type in id order.
+ */
+export function validateLibbpfAfterWalk(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
+  if (sum.maxStrOff >= btf.strEnd() || sum.maxRefId >= btf.typeCnt() || sum.funcSuspect)
+    return validateLibbpf(btf, fileOff);
+  return checkChainLoops(btf, fileOff, sum.fwdChains, sum.fwdCount);
+}
+
+/** libbpf-level checks over every own type (btf_sanity_check), one type at a time. */
 export function validateLibbpf(btf: Btf, fileOff: u32): bool {
   const cnt = btf.typeCnt();
   const strEnd = btf.strEnd();
@@ -55,33 +68,45 @@ export function validateLibbpf(btf: Btf, fileOff: u32): bool {
         return fail(Err.BAD_FUNC, recFileOff(btf, fileOff, p + T_SIZE), id, idStr(id) + " FUNC: referenced type [" + t.toString() + "] is not FUNC_PROTO");
     }
   }
-  return checkChainLoops(btf, fileOff);
+  return checkChainLoops(btf, fileOff, 0, 0);
 }
 
 /** Kinds whose single reference is followed by tools without any stop. */
-@inline function isChainKind(kind: u32): bool {
+export function isChainKind(kind: u32): bool {
   return kind == KIND_TYPEDEF || kind == KIND_VOLATILE || kind == KIND_CONST ||
     kind == KIND_RESTRICT || kind == KIND_TYPE_TAG || kind == KIND_PTR || kind == KIND_ARRAY;
+}
+
+/** Address of the followed reference of a chain-kind record at `p`. */
+@inline export function chainRefAddr(p: usize, kind: u32): usize {
+  return p + (kind == KIND_ARRAY ? COMMON_LEN : T_SIZE);
 }
 
 /**
  * Chains of TYPEDEF/CV/TYPE_TAG/PTR/ARRAY form a functional graph (one
  * successor each). Find a cycle among own types in O(n) with three colours,
  * iteratively. Cycles need not be guarded elsewhere after this.
+ * `starts` (a u32 list of `nStarts` own ids) limits the walks to those
+ * origins: any set that holds one node of every cycle will do, such as the
+ * types referencing an id >= their own. With starts 0 every own type is one.
  */
-function checkChainLoops(btf: Btf, fileOff: u32): bool {
+function checkChainLoops(btf: Btf, fileOff: u32, starts: usize, nStarts: u32): bool {
   const n = btf.count;
   if (n == 0) return true;
+  const all = starts == 0;
+  if (!all && nStarts == 0) return true;
   const start = btf.startId;
   const state = heap.alloc(n); // 0 new, 1 on the current walk, 2 done
   memory.fill(state, 0, n);
   let ok = true;
-  for (let i: u32 = 0; i < n && ok; i++) {
-    if (load<u8>(state + i) != 0) continue;
+  const walks = all ? n : nStarts;
+  for (let w: u32 = 0; w < walks && ok; w++) {
+    const origin = all ? start + w : load<u32>(starts + (<usize>w << 2));
+    if (load<u8>(state + (origin - start)) != 0) continue;
     // Walk forward marking 1.
-    let id = start + i;
+    let id = origin;
     while (true) {
-      if (id < start) break; // reached the base: no cycle through here
+      if (id < start || id - start >= n) break; // the base (or an id the checks above reject)
       const j = id - start;
       const s = load<u8>(state + j);
       if (s == 2) break;
@@ -94,19 +119,19 @@ function checkChainLoops(btf: Btf, fileOff: u32): bool {
       const p = btf.ownRec(id);
       const k = btf.recKind(p);
       if (!isChainKind(k)) break;
-      id = load<u32>(p + (k == KIND_ARRAY ? COMMON_LEN : T_SIZE));
+      id = load<u32>(chainRefAddr(p, k));
       if (id == 0) break;
     }
     // Walk again marking 2.
-    id = start + i;
-    while (id >= start) {
+    id = origin;
+    while (id >= start && id - start < n) {
       const j = id - start;
       if (load<u8>(state + j) != 1) break;
       store<u8>(state + j, 2);
       const p = btf.ownRec(id);
       const k = btf.recKind(p);
       if (!isChainKind(k)) break;
-      id = load<u32>(p + (k == KIND_ARRAY ? COMMON_LEN : T_SIZE));
+      id = load<u32>(chainRefAddr(p, k));
       if (id == 0) break;
     }
   }
