@@ -37,9 +37,16 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
     btf.startStrOff = base.strEnd();
   }
   const sum = new WalkSummary();
-  const ok = parseHeader(btf, level, fileOff) && parseStrings(btf, level, fileOff) &&
-    parseTypes(btf, fileOff, sum) && validateLibbpfAfterWalk(btf, fileOff, sum) &&
-    (level < LEVEL_KERNEL || validateKernel(btf, fileOff));
+  let ok = parseHeader(btf, level, fileOff);
+  let needsBase = false;
+  if (ok) {
+    const st = parseStrings(btf, level, fileOff);
+    ok = st != STR_FAIL;
+    needsBase = st == STR_NEEDS_BASE;
+  }
+  if (ok) ok = parseTypes(btf, fileOff, sum);
+  if (needsBase) ok = failNeedsBase(btf, fileOff, sum, ok);
+  if (ok) ok = validateLibbpfAfterWalk(btf, fileOff, sum) && (level < LEVEL_KERNEL || validateKernel(btf, fileOff));
   sum.dispose();
   if (!ok) {
     btf.owned = 0; // the caller still owns the memory on failure
@@ -52,21 +59,21 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
 function parseHeader(btf: Btf, level: i32, fileOff: u32): bool {
   const mem = btf.mem;
   const size = btf.size;
-  if (size < 2) return fail(Err.TRUNCATED, fileOff + size, 0, "BTF data too short for the magic (" + size.toString() + " bytes)");
+  if (size < 2) return truncatedHeader(size, fileOff);
   const magic = <u32>load<u16>(mem);
   if (magic == BTF_MAGIC_SWAPPED) btf.bigEndian = true;
   else if (magic != BTF_MAGIC) return fail(Err.BAD_MAGIC, fileOff, 0, "bad BTF magic 0x" + magic.toString(16) + " (want 0xeb9f)");
-  if (size < 4) return fail(Err.TRUNCATED, fileOff + size, 0, "BTF header truncated at byte " + size.toString() + " (in version/flags)");
+  if (size < 4) return truncatedHeader(size, fileOff);
   btf.version = load<u8>(mem + H_VERSION);
   btf.flags = load<u8>(mem + H_FLAGS);
   if (btf.version != 1) return fail(Err.BAD_VERSION, fileOff + H_VERSION, 0, "unsupported BTF version " + btf.version.toString());
   if (level >= LEVEL_KERNEL && btf.flags != 0) return fail(Err.BAD_FLAGS, fileOff + H_FLAGS, 0, "non-zero BTF header flags 0x" + btf.flags.toString(16));
-  if (size < 8) return fail(Err.TRUNCATED, fileOff + size, 0, "BTF header truncated at byte " + size.toString() + " (in hdr_len)");
+  if (size < 8) return truncatedHeader(size, fileOff);
   let hdrLen = load<u32>(mem + H_HDR_LEN);
   if (btf.bigEndian) hdrLen = bswap32(hdrLen);
   if (hdrLen < HDR_LEN_CLASSIC) return fail(Err.BAD_HEADER, fileOff + H_HDR_LEN, 0, "hdr_len " + hdrLen.toString() + " is below 24");
-  if (size < HDR_LEN_CLASSIC) return fail(Err.TRUNCATED, fileOff + size, 0, "BTF header truncated at byte " + size.toString() + " of 24");
-  if (<u64>hdrLen > <u64>size) return fail(Err.TRUNCATED, fileOff + size, 0, "hdr_len " + hdrLen.toString() + " runs past the end of the data (" + size.toString() + " bytes)");
+  if (size < HDR_LEN_CLASSIC) return truncatedHeader(size, fileOff);
+  if (<u64>hdrLen > <u64>size) return fail(Err.TRUNCATED, fileOff + size, 0, "BTF header truncated: hdr_len is " + hdrLen.toString() + " but the data has " + size.toString() + " bytes" + (size < HDR_LEN_LAYOUT && hdrLen >= HDR_LEN_LAYOUT ? " (inside " + headerField(size) + ")" : ""));
   btf.hdrLen = hdrLen;
   // Normalise the header to native order in place.
   if (btf.bigEndian) {
@@ -129,27 +136,79 @@ function parseHeader(btf: Btf, level: i32, fileOff: u32): bool {
   return true;
 }
 
+/** The header field that byte `pos` falls in. */
+function headerField(pos: u32): string {
+  if (pos < H_VERSION) return "magic";
+  if (pos < H_FLAGS) return "version";
+  if (pos < H_HDR_LEN) return "flags";
+  if (pos < H_TYPE_OFF) return "hdr_len";
+  if (pos < H_TYPE_LEN) return "type_off";
+  if (pos < H_STR_OFF) return "type_len";
+  if (pos < H_STR_LEN) return "str_off";
+  if (pos < H_LAYOUT_OFF) return "str_len";
+  if (pos < H_LAYOUT_LEN) return "layout_off";
+  return "layout_len";
+}
+
+/** The data ends at `size`, inside the fixed part of the header. */
+function truncatedHeader(size: u32, fileOff: u32): bool {
+  return fail(Err.TRUNCATED, fileOff + size, 0, "BTF header truncated after " + size.toString() + " bytes, inside " + headerField(size));
+}
+
 @inline function overlap(o1: u32, l1: u32, o2: u32, l2: u32): bool {
   if (l1 == 0 || l2 == 0) return false;
   return <u64>o1 < <u64>o2 + l2 && <u64>o2 < <u64>o1 + l1;
 }
 
-function parseStrings(btf: Btf, level: i32, fileOff: u32): bool {
+const STR_OK: i32 = 0;
+const STR_FAIL: i32 = 1;
+/** Only the rules for base BTF failed, and no base was given: see failNeedsBase. */
+const STR_NEEDS_BASE: i32 = 2;
+
+/** libbpf btf_parse_str_sec (kernel btf_parse_str_sec), in libbpf's order. */
+function parseStrings(btf: Btf, level: i32, fileOff: u32): i32 {
   const off = fileOff + btf.hdrLen + btf.strOff;
   const len = btf.strLen;
   const p = btf.strs;
-  if (btf.base === null) {
-    // libbpf btf_parse_str_sec / kernel btf_parse_str_sec for base BTF.
-    if (len == 0) return fail(Err.BAD_STRINGS, off, 0, "empty string section in base BTF");
-    if (load<u8>(p) != 0) return fail(Err.BAD_STRINGS, off, 0, "string section does not start with a NUL byte (split BTF given without its base?)");
-  } else if (len == 0) {
-    return true;
+  if (len == 0) {
+    if (btf.base !== null) return STR_OK; // a split BTF may have no strings of its own
+    baseStringsError(btf, fileOff);
+    return STR_NEEDS_BASE;
   }
-  if (load<u8>(p + len - 1) != 0) return fail(Err.BAD_STRINGS, off + len - 1, 0, "string section is not NUL-terminated");
+  if (load<u8>(p + len - 1) != 0) { fail(Err.BAD_STRINGS, off + len - 1, 0, "string section is not NUL-terminated"); return STR_FAIL; }
   const maxOff: u32 = level >= LEVEL_KERNEL ? 0xffffff : 0x7fffffff;
-  if (len - 1 > maxOff) return fail(Err.BAD_STRINGS, off, 0, "string section too large (" + len.toString() + " bytes)");
-  if (<u64>btf.startStrOff + len > 0xffffffff) return fail(Err.BAD_STRINGS, off, 0, "string offsets overflow 32 bits");
-  return true;
+  if (len - 1 > maxOff) { fail(Err.BAD_STRINGS, off, 0, "string section too large (" + len.toString() + " bytes)"); return STR_FAIL; }
+  if (<u64>btf.startStrOff + len > 0xffffffff) { fail(Err.BAD_STRINGS, off, 0, "string offsets overflow 32 bits"); return STR_FAIL; }
+  if (btf.base === null && load<u8>(p) != 0) {
+    baseStringsError(btf, fileOff);
+    return STR_NEEDS_BASE;
+  }
+  return STR_OK;
+}
+
+/** The base-only string rule that failed (empty section, or no NUL first). */
+function baseStringsError(btf: Btf, fileOff: u32): bool {
+  const off = fileOff + btf.hdrLen + btf.strOff;
+  return btf.strLen == 0
+    ? fail(Err.BAD_STRINGS, off, 0, "empty string section in base BTF")
+    : fail(Err.BAD_STRINGS, off, 0, "string section does not start with a NUL byte");
+}
+
+/**
+ * Base BTF needs a string section starting with NUL; split BTF does not
+ * (libbpf: "did you forget to provide base BTF?"). When the types also
+ * point past this blob (an id beyond its own count, a name beyond its own
+ * strings), the input is split BTF given without its base: NO_BASE says so.
+ * Otherwise it is malformed base BTF. A walk that failed keeps the string
+ * error, which libbpf reports first. Always returns false.
+ */
+function failNeedsBase(btf: Btf, fileOff: u32, sum: WalkSummary, walked: bool): bool {
+  if (walked && (sum.maxRefId >= btf.typeCnt() || (sum.maxStrOff >= btf.strLen && sum.maxStrOff != 0)))
+    return fail(Err.NO_BASE, fileOff + btf.hdrLen + btf.strOff, 0,
+      (btf.strLen == 0 ? "empty string section" : "string section does not start with a NUL byte") +
+      " and the types reference " + (sum.maxRefId >= btf.typeCnt() ? "type [" + sum.maxRefId.toString() + "]" : "string offset " + sum.maxStrOff.toString()) +
+      ", beyond this blob: split BTF given without its base?");
+  return baseStringsError(btf, fileOff);
 }
 
 /** Trailing length for `kind` from the layout section (2026), or -1. */
