@@ -82,7 +82,8 @@ export function defaultBase(splitPath, given) {
 
 /** Where the default suite reads its inputs: the shared corpus when present, else the fixtures. */
 export function suiteRoot() {
-  return existsSync(join(CORPUS, "k61-50/vmlinux.btf.gz"))
+  // BENCH_ROOT=fixtures forces the fresh-clone behaviour.
+  return process.env.BENCH_ROOT !== "fixtures" && existsSync(join(CORPUS, "k61-50/vmlinux.btf.gz"))
     ? { dir: CORPUS, name: "corpus", moduleExt: ".btf" }
     : { dir: FIXTURES, name: "fixtures", moduleExt: ".btf.gz" };
 }

@@ -5,7 +5,7 @@
 //   npm run --silent bench                      (default suite, medians)
 //
 // Each op is one file in bench/ops/ exporting
-//   { name, usage, options, positionals: [min, max], suite(root),
+//   { name, usage, options, positionals: [min, max], order (suite position), suite(root),
 //     setup(lib, positionals, opts) -> state   (untimed: read, decompress, parse bases)
 //     run(state) -> result                      (timed)
 //     release(state, result)                    (untimed, after every iteration)
@@ -20,7 +20,9 @@
 // Per op, one fresh core instance (its own linear memory):
 //   cold_start_ms      base64 decode + compile + instantiate (not in any op timing)
 //   wasm_memory_*      linear memory after setup, and after the first run:
-//                      memory never shrinks, so the latter is the op's high-water mark
+//                      memory never shrinks, so the latter is the op's high-water mark;
+//                      high_water_per_input_byte divides it by the input bytes the
+//                      instance holds (state.residentInputBytes: the base too, for splits)
 //   first_ms           that first run, in the fresh instance (includes memory growth)
 //   min/median/...     `iters` timed runs after `warmup` untimed ones
 import { readdirSync } from "node:fs";
@@ -37,7 +39,8 @@ async function loadOps() {
     const op = (await import(pathToFileURL(join(dir, f)).href)).default;
     ops.set(op.name, op);
   }
-  return ops;
+  // Suite order: ops say where they belong (parse first), then by name.
+  return new Map([...ops].sort(([a, x], [b, y]) => (x.order ?? 100) - (y.order ?? 100) || a.localeCompare(b)));
 }
 
 class UsageError extends Error {}
@@ -93,6 +96,7 @@ async function bench(op, argv, defaults = {}) {
       op.release(state, r);
     }
     const st = stats(samples);
+    const resident = state.residentInputBytes ?? state.inputBytes;
     const round = (x) => Math.round(x * 1000) / 1000;
     return {
       op: op.name,
@@ -110,7 +114,9 @@ async function bench(op, argv, defaults = {}) {
       input_bytes: state.inputBytes,
       wasm_memory_after_setup_bytes: memAfterSetup,
       wasm_memory_high_water_bytes: highWater,
-      high_water_per_input_byte: state.inputBytes ? round(highWater / state.inputBytes) : null,
+      wasm_memory_growth_bytes: highWater - memAfterSetup,
+      // Against every input the instance holds (a split op also holds its base).
+      high_water_per_input_byte: resident ? round(highWater / resident) : null,
       ...(op.describe ? op.describe(state) : {}),
       node: process.version,
     };
@@ -123,7 +129,7 @@ function readable(r) {
   return `${r.op} ${basename(r.input)}: median ${r.median_ms.toFixed(3)} ms ` +
     `(min ${r.min_ms.toFixed(3)}, p90 ${r.p90_ms.toFixed(3)}, first ${r.first_ms.toFixed(3)}; ${r.iters} iters)` +
     `${r.types !== undefined ? `, ${r.types} types` : ""}; input ${mb(r.input_bytes)}; ` +
-    `wasm memory ${mb(r.wasm_memory_high_water_bytes)} (${r.high_water_per_input_byte}x input); cold start ${r.cold_start_ms.toFixed(1)} ms`;
+    `wasm memory ${mb(r.wasm_memory_high_water_bytes)} (${r.high_water_per_input_byte}x the inputs held); cold start ${r.cold_start_ms.toFixed(1)} ms`;
 }
 
 function usage(ops) {
@@ -164,7 +170,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof UsageError) { process.stderr.write(`bench: ${e.message}\n`); process.exit(2); }
-    process.stderr.write(`bench: ${e?.describe ? e.describe() : e?.stack ?? e}\n`);
+    // Bad input or a failed op: the message (BENCH_DEBUG=1 for the stack).
+    const msg = e?.describe ? e.describe() : process.env.BENCH_DEBUG ? e?.stack ?? e : e?.message ?? e;
+    process.stderr.write(`bench: ${msg}\n`);
     process.exit(1);
   },
 );

@@ -9,6 +9,7 @@ export default {
   usage: "parse-split SPLIT --base BASE [--validate libbpf|kernel]",
   options: { base: "string", validate: "string" },
   positionals: [1, 1],
+  order: 20,
 
   suite(root) {
     const base = join(root.dir, "k61-50/vmlinux.btf.gz");
@@ -22,7 +23,12 @@ export default {
     const baseIn = await readRawBtf(lib, basePath);
     const base = lib.Btf.parse(baseIn.bytes, { validate });
     const { bytes } = await readRawBtf(lib, file);
-    return { lib, base, bytes, validate, inputBytes: bytes.length, baseBytes: baseIn.bytes.length, label: file };
+    return {
+      lib, base, bytes, validate, label: file,
+      inputBytes: bytes.length,
+      baseBytes: baseIn.bytes.length,
+      residentInputBytes: bytes.length + baseIn.bytes.length,
+    };
   },
 
   run(s) {

@@ -10,6 +10,7 @@ export default {
   usage: "parse FILE [--validate libbpf|kernel]",
   options: { validate: "string" },
   positionals: [1, 1],
+  order: 10,
 
   /** Argument vectors for the default suite. */
   suite(root) {
