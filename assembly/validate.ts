@@ -141,38 +141,71 @@ function checkChainLoops(btf: Btf, fileOff: u32, starts: usize, nStarts: u32): b
 
 // ---- kernel level -------------------------------------------------------
 
-/** btf_name_valid_identifier. */
+// Character classes of the kernel's ctype (lib/ctype.c, Latin-1 letters
+// included: bytes 0xC0-0xFF but 0xD7 and 0xF7 are letters, 0xA0-0xFF are
+// printable), as __btf_name_char_ok and isprint use them.
+const CH_START: u8 = 1; // may start an identifier: isalpha, '_', '.'
+const CH_CONT: u8 = 2; // may continue one: isalnum, '_', '.'
+const CH_PRINT: u8 = 4; // isprint, for DATASEC names
+const CHAR_CLASS: usize = memory.data(256);
+let charClassReady = false;
+
+function buildCharClass(): void {
+  for (let c: u32 = 0; c < 256; c++) {
+    const alpha = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0xc0 && c != 0xd7 && c != 0xf7);
+    const digit = c >= 0x30 && c <= 0x39;
+    const extra = c == 0x5f || c == 0x2e;
+    let k: u8 = 0;
+    if (alpha || extra) k |= CH_START;
+    if (alpha || digit || extra) k |= CH_CONT;
+    if ((c >= 0x20 && c <= 0x7e) || c >= 0xa0) k |= CH_PRINT;
+    store<u8>(CHAR_CLASS + c, k);
+  }
+  charClassReady = true;
+}
+
+@inline function charClass(c: u32): u32 { return <u32>load<u8>(CHAR_CLASS + c); }
+
+// While validateKernel runs: one bit per own string offset already found to
+// be a valid identifier. Names repeat (member names, enumerators), and each
+// distinct one is then scanned once.
+let identMemo: usize = 0;
+let identMemoStart: u32 = 0;
+let identMemoLen: u32 = 0;
+
+/** btf_name_valid_identifier: a C identifier ('.' allowed) of at most KSYM_NAME_LEN bytes. */
 function validIdentifier(btf: Btf, off: u32): bool {
+  const rel = off - identMemoStart;
+  const memo = identMemo != 0 && off >= identMemoStart && rel < identMemoLen;
+  if (memo && (load<u8>(identMemo + (rel >> 3)) & (<u8>1 << <u8>(rel & 7))) != 0) return true;
   const p = btf.str(off);
-  let c = <u32>load<u8>(p);
-  if (!(isAlpha(c) || c == 0x5f || c == 0x2e)) return false;
-  let n: u32 = 1;
-  while (true) {
-    c = <u32>load<u8>(p + n);
+  if ((charClass(load<u8>(p)) & CH_START) == 0) return false;
+  let i: u32 = 1;
+  for (; i < KSYM_NAME_LEN; i++) {
+    const c = <u32>load<u8>(p + i);
     if (c == 0) break;
-    if (!(isAlpha(c) || isDigit(c) || c == 0x5f || c == 0x2e)) return false;
-    n++;
-    if (n >= KSYM_NAME_LEN) return false;
+    if ((charClass(c) & CH_CONT) == 0) return false;
+  }
+  if (load<u8>(p + i) != 0) return false; // longer than KSYM_NAME_LEN
+  if (memo) {
+    const a = identMemo + (rel >> 3);
+    store<u8>(a, load<u8>(a) | (<u8>1 << <u8>(rel & 7)));
   }
   return true;
 }
 
-/** btf_name_valid_section: non-empty, printable. */
+/** btf_name_valid_section: non-empty, printable, at most KSYM_NAME_LEN bytes. */
 function validSectionName(btf: Btf, off: u32): bool {
   const p = btf.str(off);
-  let n: u32 = 0;
-  while (true) {
-    const c = <u32>load<u8>(p + n);
+  if (load<u8>(p) == 0) return false;
+  let i: u32 = 0;
+  for (; i < KSYM_NAME_LEN; i++) {
+    const c = <u32>load<u8>(p + i);
     if (c == 0) break;
-    if (c < 0x20 || c > 0x7e) return false;
-    n++;
-    if (n >= KSYM_NAME_LEN) return false;
+    if ((charClass(c) & CH_PRINT) == 0) return false;
   }
-  return n > 0;
+  return load<u8>(p + i) == 0;
 }
-
-@inline function isAlpha(c: u32): bool { return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a; }
-@inline function isDigit(c: u32): bool { return c >= 0x30 && c <= 0x39; }
 
 @inline function roundupBytes(bits: u64): u64 { return (bits + 7) >> 3; }
 
@@ -180,10 +213,17 @@ function validSectionName(btf: Btf, off: u32): bool {
 export function validateKernel(btf: Btf, fileOff: u32): bool {
   const cnt = btf.typeCnt();
   if (cnt - 1 > BTF_MAX_TYPE) return fail(Err.TOO_MANY_TYPES, fileOff, 0, "exceeded the kernel's maximum number of types (" + BTF_MAX_TYPE.toString() + ")");
-  for (let id = btf.startId; id < cnt; id++) {
-    if (!checkMeta(btf, fileOff, id)) return false;
-  }
-  return checkTypeTags(btf, fileOff);
+  if (!charClassReady) buildCharClass();
+  const memoBytes = (<usize>btf.strLen + 7) >> 3;
+  identMemo = heap.alloc(max<usize>(memoBytes, 1));
+  memory.fill(identMemo, 0, memoBytes);
+  identMemoStart = btf.startStrOff;
+  identMemoLen = btf.strLen;
+  let ok = true;
+  for (let id = btf.startId; id < cnt && ok; id++) ok = checkMeta(btf, fileOff, id);
+  heap.free(identMemo);
+  identMemo = 0;
+  return ok && checkTypeTags(btf, fileOff);
 }
 
 function bad(code: i32, btf: Btf, fileOff: u32, p: usize, id: u32, what: string): bool {
@@ -332,24 +372,41 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
   return true;
 }
 
-/** btf_check_type_tags: TYPE_TAGs must precede other modifiers; chains bounded. */
+/** The kernel's btf_type_is_modifier: what btf_check_type_tags follows. */
+@inline function isKernelModifier(kind: u32): bool {
+  return kind == KIND_TYPEDEF || kind == KIND_VOLATILE || kind == KIND_CONST ||
+    kind == KIND_RESTRICT || kind == KIND_TYPE_TAG;
+}
+
+/**
+ * btf_check_type_tags: along each modifier chain, TYPE_TAGs come first.
+ * As the kernel, a walk stops once it reaches an id at or below the last
+ * chain start already checked (`good`), and more than 32 steps through
+ * unchecked ids is an error.
+ */
 function checkTypeTags(btf: Btf, fileOff: u32): bool {
+  const start = btf.startId;
   const cnt = btf.typeCnt();
-  for (let id = btf.startId; id < cnt; id++) {
-    const k0 = btf.kind(id);
-    if (!(k0 == KIND_TYPEDEF || k0 == KIND_VOLATILE || k0 == KIND_CONST || k0 == KIND_RESTRICT || k0 == KIND_TYPE_TAG)) continue;
-    let cur = id;
-    let inTags = k0 == KIND_TYPE_TAG;
-    let n: u32 = 0;
-    while (true) {
-      const k = btf.kind(cur);
-      if (!(k == KIND_TYPEDEF || k == KIND_VOLATILE || k == KIND_CONST || k == KIND_RESTRICT || k == KIND_TYPE_TAG)) break;
+  let good = start - 1;
+  for (let i = start; i < cnt; i++) {
+    const p0 = btf.ownRec(i);
+    let k = btf.recKind(p0);
+    if (!isKernelModifier(k)) continue;
+    let inTags = k == KIND_TYPE_TAG;
+    let cur = i;
+    let p = p0;
+    let limit: i32 = 32;
+    while (isKernelModifier(k)) {
+      if (limit-- == 0) return fail(Err.LOOP, recFileOff(btf, fileOff, p0), i, idStr(i) + ": modifier chain longer than 32 or cyclic");
       if (k == KIND_TYPE_TAG) {
-        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": type tags don't precede modifiers");
+        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, p0), i, idStr(i) + ": type tags don't precede modifiers");
       } else inTags = false;
-      if (++n > 32) return fail(Err.LOOP, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": max modifier chain length or cycle detected");
-      cur = btf.sizeOrType(cur);
+      if (cur <= good) break;
+      cur = load<u32>(p, T_SIZE);
+      p = btf.rec(cur);
+      k = btf.kind(cur);
     }
+    good = i;
   }
   return true;
 }

@@ -552,6 +552,30 @@ describe("kernel-level checks (libbpf accepts these)", () => {
     setU32(b, at(b, 9) + 16, 0);
     expectKernelError(b, { code: "BAD_TYPE_ID", offset: at(b, 9) + 16, typeId: 9 });
   });
+  it("identifier length: 512 bytes pass, 513 do not", () => {
+    const ok = base(false, (s) => [[s.o("a".repeat(512)), info(K.TYPEDEF), 1]]);
+    Btf.parse(ok.bytes.slice(), { validate: "kernel" }).free();
+    const long = base(false, (s) => [[s.o("a".repeat(513)), info(K.TYPEDEF), 1]]);
+    expectKernelError(long, { code: "BAD_NAME", offset: long.rec[LAST_BASE_ID], typeId: LAST_BASE_ID + 1 });
+  });
+  it("identifier bytes as the kernel's ctype sees them: Latin-1 letters pass, 0x80 does not", () => {
+    const latin = base(false, (s) => [[s.o("caf\u00e9"), info(K.TYPEDEF), 1]]); // UTF-8 c3 a9: 0xa9 is not a letter
+    expectKernelError(latin, { code: "BAD_NAME", offset: latin.rec[LAST_BASE_ID], typeId: LAST_BASE_ID + 1 });
+    const b = base(false, (s) => [[s.o("xx"), info(K.TYPEDEF), 1]]);
+    const nameAt = 24 + b.strOff + getU32(b, b.rec[LAST_BASE_ID]);
+    b.bytes[nameAt + 1] = 0xe9; // Latin-1 e-acute: isalpha() in the kernel
+    Btf.parse(b.bytes.slice(), { validate: "kernel" }).free();
+    b.bytes[nameAt + 1] = 0x80;
+    expectKernelError(b, { code: "BAD_NAME", offset: b.rec[LAST_BASE_ID], typeId: LAST_BASE_ID + 1 });
+  });
+  it("modifier chains: 33 steps through unchecked ids is too long, a long chain of checked ids is not", () => {
+    const first = LAST_BASE_ID + 1;
+    const fwd = base(false, () => Array.from({ length: 34 }, (_, i) => [0, info(K.CONST), i === 33 ? 1 : first + i + 1]));
+    Btf.parse(fwd.bytes.slice()).free();
+    expectKernelError(fwd, { code: "LOOP", offset: fwd.rec[LAST_BASE_ID], typeId: first });
+    const back = base(false, () => Array.from({ length: 40 }, (_, i) => [0, info(K.CONST), i === 0 ? 1 : first + i - 1]));
+    Btf.parse(back.bytes.slice(), { validate: "kernel" }).free();
+  });
   it("a split module the kernel would refuse", () => {
     const bb = base();
     const baseBtf = Btf.parse(bb.bytes.slice());
