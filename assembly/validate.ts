@@ -207,6 +207,9 @@ function validSectionName(btf: Btf, off: u32): bool {
   return load<u8>(p + i) == 0;
 }
 
+/** BTF_TYPE_ID_VALID, and not VOID: a reference the kernel requires to be real. */
+@inline function validRefId(id: u32): bool { return id != 0 && id <= BTF_MAX_TYPE; }
+
 @inline function roundupBytes(bits: u64): u64 { return (bits + 7) >> 3; }
 
 /** btf_check_meta + per-kind *_check_meta + btf_check_type_tags. */
@@ -239,7 +242,10 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
   const kind = btf.recKind(p);
   const vlen = btf.recVlen(p);
   const kflag = infoKflag(info);
-  if (!btf.wide && (info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
+  // The kernel knows only the classic info layout (BTF_INFO_MASK), whatever
+  // the header size: a 32-byte header with zero layout fields is accepted
+  // and its records are checked the same way.
+  if ((info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
   if (kind == 0 || kind > KIND_MAX) return bad(Err.UNKNOWN_KIND, btf, fileOff, p + T_INFO, id, "invalid kind " + kind.toString());
   if (nameOff > BTF_MAX_NAME_OFFSET) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString());
   const q = p + COMMON_LEN;
@@ -273,8 +279,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
       if (sz != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size != 0");
-      if (load<u32>(q) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem");
-      if (load<u32>(q, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index");
+      if (!validRefId(load<u32>(q))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem");
+      if (!validRefId(load<u32>(q, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index");
       break;
     }
     case KIND_STRUCT: case KIND_UNION: {
@@ -285,7 +291,7 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
         const mn = load<u32>(m);
         if (mn > BTF_MAX_NAME_OFFSET) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset");
         if (mn != 0 && !validIdentifier(btf, mn)) return bad(Err.BAD_NAME, btf, fileOff, m, id, "invalid member name");
-        if (load<u32>(m, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
+        if (!validRefId(load<u32>(m, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
         const raw = load<u32>(m, 8);
         const bitOff = memberBitOffset(raw, kflag);
         if (kind == KIND_UNION && bitOff != 0) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " in a union");
@@ -320,20 +326,17 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       break;
     }
     case KIND_FUNC_PROTO: {
+      // Parameter names are checked only by the resolve pass
+      // (btf_func_proto_check), which module and vmlinux loads do not run.
       if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      for (let i: u32 = 0; i < vlen; i++) {
-        const a = q + <usize>i * PARAM_LEN;
-        const pn = load<u32>(a);
-        if (pn != 0 && !validIdentifier(btf, pn)) return bad(Err.BAD_NAME, btf, fileOff, a, id, "invalid param name");
-      }
       break;
     }
     case KIND_VAR: {
       if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
       if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      if (sz == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
+      if (!validRefId(sz)) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
       const linkage = load<u32>(q);
       if (linkage > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, q, id, "linkage " + linkage.toString() + " not supported");
       break;
@@ -346,8 +349,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       for (let i: u32 = 0; i < vlen; i++) {
         const v = q + <usize>i * VARSECINFO_LEN;
         const vt = load<u32>(v), vo = load<u32>(v, 4), vs = load<u32>(v, 8);
-        if (vt == 0) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id");
-        if (<u64>vo < last) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset");
+        if (!validRefId(vt)) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id");
+        if (<u64>vo < last || vo >= sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset");
         if (vs == 0 || vs > sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 8, id, "invalid var size");
         if (<u64>vo + vs > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset+size");
         last = <u64>vo + vs;
@@ -363,8 +366,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       break;
     }
     case KIND_DECL_TAG: {
+      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid value");
       if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
       if (load<i32>(q) < -1) return bad(Err.BAD_DECL_TAG, btf, fileOff, q, id, "invalid component_idx");
       break;
     }

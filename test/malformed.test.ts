@@ -576,6 +576,29 @@ describe("kernel-level checks (libbpf accepts these)", () => {
     const back = base(false, () => Array.from({ length: 40 }, (_, i) => [0, info(K.CONST), i === 0 ? 1 : first + i - 1]));
     Btf.parse(back.bytes.slice(), { validate: "kernel" }).free();
   });
+  it("a DATASEC entry starting at the section's end is a bad offset (checked before its size)", () => {
+    const b = base();
+    setU32(b, at(b, 12) + 24 + 4, 8);
+    setU32(b, at(b, 12) + 24 + 8, 0);
+    expectKernelError(b, { code: "BAD_DATASEC", offset: at(b, 12) + 28, typeId: 12 });
+  });
+  it("a DECL_TAG's value is checked before its vlen", () => {
+    const b = base();
+    setU32(b, at(b, 18), 0);
+    setU32(b, at(b, 18) + 4, info(K.DECL_TAG, 1));
+    expectKernelError(b, { code: "BAD_NAME", offset: at(b, 18), typeId: 18 });
+  });
+  it("parameter names are not checked at module load (only BPF_BTF_LOAD's resolve pass does)", () => {
+    const b = base(false, (s) => [[0, info(K.FUNC_PROTO, 1), 1, s.o("1x"), 1]]);
+    Btf.parse(b.bytes.slice(), { validate: "kernel" }).free();
+  });
+  it("reserved info bits under a 32-byte header (zero layout fields)", () => {
+    const { s, types } = baseSpec();
+    const b = assemble({ types, strs: s.section(), hdrLen: 32 });
+    Btf.parse(b.bytes.slice(), { validate: "kernel" }).free();
+    setU32(b, b.rec[1] + 4, info(K.PTR) | (1 << 20));
+    expectKernelError(b, { code: "BAD_INFO", offset: b.rec[1] + 4, typeId: 2 });
+  });
   it("a split module the kernel would refuse", () => {
     const bb = base();
     const baseBtf = Btf.parse(bb.bytes.slice());
