@@ -251,7 +251,7 @@ const SH_CHAIN2: u32 = 4; // two references, the first one followed (ARRAY)
 const SH_ELEM_NAME_REF: u32 = 5; // elements with a name and a reference, maybe one fixed reference (STRUCT, UNION, FUNC_PROTO)
 const SH_ELEM_NAME: u32 = 6; // elements with a name (ENUM, ENUM64)
 const SH_ELEM_REF: u32 = 7; // elements with a reference (DATASEC)
-const SH_GENERIC: u32 = 8; // anything else fields.ts may describe: visited field by field
+const SH_GENERIC: u32 = 8; // anything else fields.ts may describe: visited field by field, and the full pass decides
 const SH_UNKNOWN: u32 = 9; // no fixed layout: the layout section decides
 
 /** Row layout of the per-kind table (u32 words). */
@@ -315,7 +315,6 @@ function buildLayoutTable(): void {
         else if (elemId && i0 == 0) shape = SH_ELEM_REF;
       }
     }
-    if (shape == SH_GENERIC && (chain || k == KIND_FUNC)) shape = SH_UNKNOWN; // cannot happen with fields.ts as it is
     rowSet(k, L_SHAPE, shape);
   }
   layoutReady = true;
@@ -325,8 +324,11 @@ function buildLayoutTable(): void {
 export class WalkSummary {
   maxStrOff: u32 = 0;
   maxRefId: u32 = 0;
-  /** A FUNC whose target is not a FUNC_PROTO, or not yet indexed. */
-  funcSuspect: bool = false;
+  /**
+   * The summary cannot settle it: a FUNC whose target is not a FUNC_PROTO or
+   * not indexed yet, or a kind visited field by field. The full pass decides.
+   */
+  needFullPass: bool = false;
   /** Own ids of chain-kind types referencing an id >= their own (u32 each). */
   fwdChains: usize = 0;
   fwdCount: u32 = 0;
@@ -369,7 +371,7 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
   let n: u32 = 0;
   let maxStr: u32 = 0;
   let maxRef: u32 = 0;
-  let funcSuspect = false;
+  let needFullPass = false;
   while (off < typeLen) {
     const id = startId + n;
     if (typeLen - off < COMMON_LEN)
@@ -420,10 +422,10 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
         maxRef = max<u32>(maxRef, t);
         // btf_validate_type: a FUNC's type must be a FUNC_PROTO. A target
         // not indexed yet leaves the check to the full pass.
-        if (t - 1 >= id - 1) funcSuspect = true; // t == 0 or t >= id
+        if (t - 1 >= id - 1) needFullPass = true; // t == 0 or t >= id
         else {
           const tk = t >= startId ? infoKind(load<u32>(types + <usize>load<u32>(index + (<usize>(t - startId) << 2)), T_INFO), wide) : base!.kind(t);
-          funcSuspect |= tk != KIND_FUNC_PROTO;
+          needFullPass |= tk != KIND_FUNC_PROTO;
         }
         break;
       }
@@ -470,12 +472,13 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
   if (<u64>startId + n > 0xffffffff) return fail(Err.TOO_MANY_TYPES, secOff, 0, "too many types");
   sum.maxStrOff = max<u32>(sum.maxStrOff, maxStr);
   sum.maxRefId = max<u32>(sum.maxRefId, maxRef);
-  sum.funcSuspect = sum.funcSuspect || funcSuspect;
+  sum.needFullPass = sum.needFullPass || needFullPass;
   return true;
 }
 
 /** The field visitor itself, for a kind whose fields the table cannot describe. */
 function genericFields(p: usize, kind: u32, vlen: u32, sum: WalkSummary): void {
+  sum.needFullPass = true; // FUNC and loop checks for such a kind are the full pass's
   const ns = strFieldCount(kind, vlen);
   for (let i: u32 = 0; i < ns; i++) sum.maxStrOff = max<u32>(sum.maxStrOff, load<u32>(strFieldAddr(p, kind, i)));
   if (kind == KIND_FWD) return;

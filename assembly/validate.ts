@@ -33,7 +33,7 @@ function idStr(id: u32): string { return "type [" + id.toString() + "]"; }
  * offending type in id order.
  */
 export function validateLibbpfAfterWalk(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
-  if (sum.maxStrOff >= btf.strEnd() || sum.maxRefId >= btf.typeCnt() || sum.funcSuspect)
+  if (sum.maxStrOff >= btf.strEnd() || sum.maxRefId >= btf.typeCnt() || sum.needFullPass)
     return validateLibbpf(btf, fileOff);
   return checkChainLoops(btf, fileOff, sum.fwdChains, sum.fwdCount);
 }
