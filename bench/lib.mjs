@@ -6,7 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const DIST = join(ROOT, "dist/index.js");
+// BENCH_DIST points at another build of the bundle (e.g. an older commit's, for before/after figures).
+export const DIST = process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST) : join(ROOT, "dist/index.js");
 export const CORPUS = resolve(ROOT, "../shared/corpus");
 export const FIXTURES = join(ROOT, "test/fixtures");
 

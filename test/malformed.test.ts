@@ -678,7 +678,7 @@ describe("random corruption", () => {
 
 describe("compressed input", () => {
   it("a gzip bomb stops at the cap, quickly and without allocating the full size", async () => {
-    const full = 256 * 1024 * 1024;
+    const full = 128 * 1024 * 1024;
     const gz = new Uint8Array(gzipSync(Buffer.alloc(full), { level: 9 }));
     expect(gz.length).toBeLessThan(full / 500);
     const before = process.memoryUsage().arrayBuffers;
