@@ -18,6 +18,7 @@ import {
   memberBitOffset, memberBitfieldSize,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import { WalkSummary } from "./parse";
 
 @inline function recFileOff(btf: Btf, fileOff: u32, p: usize): i64 {
   return <i64>fileOff + <i64>(p - btf.mem);
@@ -25,7 +26,19 @@ import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "
 
 function idStr(id: u32): string { return "type [" + id.toString() + "]"; }
 
-/** libbpf-level checks over every own type. */
+/**
+ * The libbpf-level checks after parse.ts's walk: on valid input the walk's
+ * summary settles names, references and FUNCs, and only the loop check from
+ * the forward chain edges remains. Otherwise the full pass finds the first
+ * offending type in id order.
+ */
+export function validateLibbpfAfterWalk(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
+  if (sum.maxStrOff >= btf.strEnd() || sum.maxRefId >= btf.typeCnt() || sum.needFullPass)
+    return validateLibbpf(btf, fileOff);
+  return checkChainLoops(btf, fileOff, sum.fwdChains, sum.fwdCount);
+}
+
+/** libbpf-level checks over every own type (btf_sanity_check), one type at a time. */
 export function validateLibbpf(btf: Btf, fileOff: u32): bool {
   const cnt = btf.typeCnt();
   const strEnd = btf.strEnd();
@@ -55,33 +68,45 @@ export function validateLibbpf(btf: Btf, fileOff: u32): bool {
         return fail(Err.BAD_FUNC, recFileOff(btf, fileOff, p + T_SIZE), id, idStr(id) + " FUNC: referenced type [" + t.toString() + "] is not FUNC_PROTO");
     }
   }
-  return checkChainLoops(btf, fileOff);
+  return checkChainLoops(btf, fileOff, 0, 0);
 }
 
 /** Kinds whose single reference is followed by tools without any stop. */
-@inline function isChainKind(kind: u32): bool {
+export function isChainKind(kind: u32): bool {
   return kind == KIND_TYPEDEF || kind == KIND_VOLATILE || kind == KIND_CONST ||
     kind == KIND_RESTRICT || kind == KIND_TYPE_TAG || kind == KIND_PTR || kind == KIND_ARRAY;
+}
+
+/** Address of the followed reference of a chain-kind record at `p`. */
+@inline export function chainRefAddr(p: usize, kind: u32): usize {
+  return p + (kind == KIND_ARRAY ? COMMON_LEN : T_SIZE);
 }
 
 /**
  * Chains of TYPEDEF/CV/TYPE_TAG/PTR/ARRAY form a functional graph (one
  * successor each). Find a cycle among own types in O(n) with three colours,
  * iteratively. Cycles need not be guarded elsewhere after this.
+ * `starts` (a u32 list of `nStarts` own ids) limits the walks to those
+ * origins: any set that holds one node of every cycle will do, such as the
+ * types referencing an id >= their own. With starts 0 every own type is one.
  */
-function checkChainLoops(btf: Btf, fileOff: u32): bool {
+function checkChainLoops(btf: Btf, fileOff: u32, starts: usize, nStarts: u32): bool {
   const n = btf.count;
   if (n == 0) return true;
+  const all = starts == 0;
+  if (!all && nStarts == 0) return true;
   const start = btf.startId;
   const state = heap.alloc(n); // 0 new, 1 on the current walk, 2 done
   memory.fill(state, 0, n);
   let ok = true;
-  for (let i: u32 = 0; i < n && ok; i++) {
-    if (load<u8>(state + i) != 0) continue;
+  const walks = all ? n : nStarts;
+  for (let w: u32 = 0; w < walks && ok; w++) {
+    const origin = all ? start + w : load<u32>(starts + (<usize>w << 2));
+    if (load<u8>(state + (origin - start)) != 0) continue;
     // Walk forward marking 1.
-    let id = start + i;
+    let id = origin;
     while (true) {
-      if (id < start) break; // reached the base: no cycle through here
+      if (id < start || id - start >= n) break; // the base (or an id the checks above reject)
       const j = id - start;
       const s = load<u8>(state + j);
       if (s == 2) break;
@@ -94,19 +119,19 @@ function checkChainLoops(btf: Btf, fileOff: u32): bool {
       const p = btf.ownRec(id);
       const k = btf.recKind(p);
       if (!isChainKind(k)) break;
-      id = load<u32>(p + (k == KIND_ARRAY ? COMMON_LEN : T_SIZE));
+      id = load<u32>(chainRefAddr(p, k));
       if (id == 0) break;
     }
     // Walk again marking 2.
-    id = start + i;
-    while (id >= start) {
+    id = origin;
+    while (id >= start && id - start < n) {
       const j = id - start;
       if (load<u8>(state + j) != 1) break;
       store<u8>(state + j, 2);
       const p = btf.ownRec(id);
       const k = btf.recKind(p);
       if (!isChainKind(k)) break;
-      id = load<u32>(p + (k == KIND_ARRAY ? COMMON_LEN : T_SIZE));
+      id = load<u32>(chainRefAddr(p, k));
       if (id == 0) break;
     }
   }
@@ -116,38 +141,74 @@ function checkChainLoops(btf: Btf, fileOff: u32): bool {
 
 // ---- kernel level -------------------------------------------------------
 
-/** btf_name_valid_identifier. */
+// Character classes of the kernel's ctype (lib/ctype.c, Latin-1 letters
+// included: bytes 0xC0-0xFF but 0xD7 and 0xF7 are letters, 0xA0-0xFF are
+// printable), as __btf_name_char_ok and isprint use them.
+const CH_START: u8 = 1; // may start an identifier: isalpha, '_', '.'
+const CH_CONT: u8 = 2; // may continue one: isalnum, '_', '.'
+const CH_PRINT: u8 = 4; // isprint, for DATASEC names
+const CHAR_CLASS: usize = memory.data(256);
+let charClassReady = false;
+
+function buildCharClass(): void {
+  for (let c: u32 = 0; c < 256; c++) {
+    const alpha = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0xc0 && c != 0xd7 && c != 0xf7);
+    const digit = c >= 0x30 && c <= 0x39;
+    const extra = c == 0x5f || c == 0x2e;
+    let k: u8 = 0;
+    if (alpha || extra) k |= CH_START;
+    if (alpha || digit || extra) k |= CH_CONT;
+    if ((c >= 0x20 && c <= 0x7e) || c >= 0xa0) k |= CH_PRINT;
+    store<u8>(CHAR_CLASS + c, k);
+  }
+  charClassReady = true;
+}
+
+@inline function charClass(c: u32): u32 { return <u32>load<u8>(CHAR_CLASS + c); }
+
+// While validateKernel runs: one bit per own string offset already found to
+// be a valid identifier. Names repeat (member names, enumerators), and each
+// distinct one is then scanned once.
+let identMemo: usize = 0;
+let identMemoStart: u32 = 0;
+let identMemoLen: u32 = 0;
+
+/** btf_name_valid_identifier: a C identifier ('.' allowed) of at most KSYM_NAME_LEN bytes. */
 function validIdentifier(btf: Btf, off: u32): bool {
+  const rel = off - identMemoStart;
+  const memo = identMemo != 0 && off >= identMemoStart && rel < identMemoLen;
+  if (memo && (load<u8>(identMemo + (rel >> 3)) & (<u8>1 << <u8>(rel & 7))) != 0) return true;
   const p = btf.str(off);
-  let c = <u32>load<u8>(p);
-  if (!(isAlpha(c) || c == 0x5f || c == 0x2e)) return false;
-  let n: u32 = 1;
-  while (true) {
-    c = <u32>load<u8>(p + n);
+  if ((charClass(load<u8>(p)) & CH_START) == 0) return false;
+  let i: u32 = 1;
+  for (; i < KSYM_NAME_LEN; i++) {
+    const c = <u32>load<u8>(p + i);
     if (c == 0) break;
-    if (!(isAlpha(c) || isDigit(c) || c == 0x5f || c == 0x2e)) return false;
-    n++;
-    if (n >= KSYM_NAME_LEN) return false;
+    if ((charClass(c) & CH_CONT) == 0) return false;
+  }
+  if (load<u8>(p + i) != 0) return false; // longer than KSYM_NAME_LEN
+  if (memo) {
+    const a = identMemo + (rel >> 3);
+    store<u8>(a, load<u8>(a) | (<u8>1 << <u8>(rel & 7)));
   }
   return true;
 }
 
-/** btf_name_valid_section: non-empty, printable. */
+/** btf_name_valid_section: non-empty, printable, at most KSYM_NAME_LEN bytes. */
 function validSectionName(btf: Btf, off: u32): bool {
   const p = btf.str(off);
-  let n: u32 = 0;
-  while (true) {
-    const c = <u32>load<u8>(p + n);
+  if (load<u8>(p) == 0) return false;
+  let i: u32 = 0;
+  for (; i < KSYM_NAME_LEN; i++) {
+    const c = <u32>load<u8>(p + i);
     if (c == 0) break;
-    if (c < 0x20 || c > 0x7e) return false;
-    n++;
-    if (n >= KSYM_NAME_LEN) return false;
+    if ((charClass(c) & CH_PRINT) == 0) return false;
   }
-  return n > 0;
+  return load<u8>(p + i) == 0;
 }
 
-@inline function isAlpha(c: u32): bool { return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a; }
-@inline function isDigit(c: u32): bool { return c >= 0x30 && c <= 0x39; }
+/** BTF_TYPE_ID_VALID, and not VOID: a reference the kernel requires to be real. */
+@inline function validRefId(id: u32): bool { return id != 0 && id <= BTF_MAX_TYPE; }
 
 @inline function roundupBytes(bits: u64): u64 { return (bits + 7) >> 3; }
 
@@ -155,10 +216,17 @@ function validSectionName(btf: Btf, off: u32): bool {
 export function validateKernel(btf: Btf, fileOff: u32): bool {
   const cnt = btf.typeCnt();
   if (cnt - 1 > BTF_MAX_TYPE) return fail(Err.TOO_MANY_TYPES, fileOff, 0, "exceeded the kernel's maximum number of types (" + BTF_MAX_TYPE.toString() + ")");
-  for (let id = btf.startId; id < cnt; id++) {
-    if (!checkMeta(btf, fileOff, id)) return false;
-  }
-  return checkTypeTags(btf, fileOff);
+  if (!charClassReady) buildCharClass();
+  const memoBytes = (<usize>btf.strLen + 7) >> 3;
+  identMemo = heap.alloc(max<usize>(memoBytes, 1));
+  memory.fill(identMemo, 0, memoBytes);
+  identMemoStart = btf.startStrOff;
+  identMemoLen = btf.strLen;
+  let ok = true;
+  for (let id = btf.startId; id < cnt && ok; id++) ok = checkMeta(btf, fileOff, id);
+  heap.free(identMemo);
+  identMemo = 0;
+  return ok && checkTypeTags(btf, fileOff);
 }
 
 function bad(code: i32, btf: Btf, fileOff: u32, p: usize, id: u32, what: string): bool {
@@ -174,7 +242,10 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
   const kind = btf.recKind(p);
   const vlen = btf.recVlen(p);
   const kflag = infoKflag(info);
-  if (!btf.wide && (info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
+  // The kernel knows only the classic info layout (BTF_INFO_MASK), whatever
+  // the header size: a 32-byte header with zero layout fields is accepted
+  // and its records are checked the same way.
+  if ((info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
   if (kind == 0 || kind > KIND_MAX) return bad(Err.UNKNOWN_KIND, btf, fileOff, p + T_INFO, id, "invalid kind " + kind.toString());
   if (nameOff > BTF_MAX_NAME_OFFSET || nameOff >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString());
   const q = p + COMMON_LEN;
@@ -208,8 +279,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
       if (sz != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size != 0");
-      if (load<u32>(q) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem");
-      if (load<u32>(q, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index");
+      if (!validRefId(load<u32>(q))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem");
+      if (!validRefId(load<u32>(q, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index");
       break;
     }
     case KIND_STRUCT: case KIND_UNION: {
@@ -220,7 +291,7 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
         const mn = load<u32>(m);
         if (mn > BTF_MAX_NAME_OFFSET || mn >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset");
         if (mn != 0 && !validIdentifier(btf, mn)) return bad(Err.BAD_NAME, btf, fileOff, m, id, "invalid member name");
-        if (load<u32>(m, 4) == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
+        if (!validRefId(load<u32>(m, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
         const raw = load<u32>(m, 8);
         const bitOff = memberBitOffset(raw, kflag);
         if (kind == KIND_UNION && bitOff != 0) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " in a union");
@@ -256,21 +327,17 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       break;
     }
     case KIND_FUNC_PROTO: {
+      // Parameter names are checked only by the resolve pass
+      // (btf_func_proto_check), which module and vmlinux loads do not run.
       if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      for (let i: u32 = 0; i < vlen; i++) {
-        const a = q + <usize>i * PARAM_LEN;
-        const pn = load<u32>(a);
-        if (pn >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, a, id, "invalid param name_offset");
-        if (pn != 0 && !validIdentifier(btf, pn)) return bad(Err.BAD_NAME, btf, fileOff, a, id, "invalid param name");
-      }
       break;
     }
     case KIND_VAR: {
       if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
       if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      if (sz == 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
+      if (!validRefId(sz)) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
       const linkage = load<u32>(q);
       if (linkage > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, q, id, "linkage " + linkage.toString() + " not supported");
       break;
@@ -283,8 +350,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       for (let i: u32 = 0; i < vlen; i++) {
         const v = q + <usize>i * VARSECINFO_LEN;
         const vt = load<u32>(v), vo = load<u32>(v, 4), vs = load<u32>(v, 8);
-        if (vt == 0) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id");
-        if (<u64>vo < last) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset");
+        if (!validRefId(vt)) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id");
+        if (<u64>vo < last || vo >= sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset");
         if (vs == 0 || vs > sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 8, id, "invalid var size");
         if (<u64>vo + vs > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset+size");
         last = <u64>vo + vs;
@@ -300,8 +367,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
       break;
     }
     case KIND_DECL_TAG: {
+      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid value");
       if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
       if (load<i32>(q) < -1) return bad(Err.BAD_DECL_TAG, btf, fileOff, q, id, "invalid component_idx");
       break;
     }
@@ -309,26 +376,43 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
   return true;
 }
 
-/** btf_check_type_tags: TYPE_TAGs must precede other modifiers; chains bounded. */
+/** The kernel's btf_type_is_modifier: what btf_check_type_tags follows. */
+@inline function isKernelModifier(kind: u32): bool {
+  return kind == KIND_TYPEDEF || kind == KIND_VOLATILE || kind == KIND_CONST ||
+    kind == KIND_RESTRICT || kind == KIND_TYPE_TAG;
+}
+
+/**
+ * btf_check_type_tags: along each modifier chain, TYPE_TAGs come first.
+ * As the kernel, a walk stops once it reaches an id at or below the last
+ * chain start already checked (`good`), and more than 32 steps through
+ * unchecked ids is an error.
+ */
 function checkTypeTags(btf: Btf, fileOff: u32): bool {
+  const start = btf.startId;
   const cnt = btf.typeCnt();
-  for (let id = btf.startId; id < cnt; id++) {
-    const k0 = btf.kind(id);
-    if (!(k0 == KIND_TYPEDEF || k0 == KIND_VOLATILE || k0 == KIND_CONST || k0 == KIND_RESTRICT || k0 == KIND_TYPE_TAG)) continue;
-    let cur = id;
-    let inTags = k0 == KIND_TYPE_TAG;
-    let n: u32 = 0;
-    while (true) {
-      const k = btf.kind(cur);
-      if (!(k == KIND_TYPEDEF || k == KIND_VOLATILE || k == KIND_CONST || k == KIND_RESTRICT || k == KIND_TYPE_TAG)) break;
+  let good = start - 1;
+  for (let i = start; i < cnt; i++) {
+    const p0 = btf.ownRec(i);
+    let k = btf.recKind(p0);
+    if (!isKernelModifier(k)) continue;
+    let inTags = k == KIND_TYPE_TAG;
+    let cur = i;
+    let p = p0;
+    let limit: i32 = 32;
+    while (isKernelModifier(k)) {
+      if (limit-- == 0) return fail(Err.LOOP, recFileOff(btf, fileOff, p0), i, idStr(i) + ": modifier chain longer than 32 or cyclic");
       if (k == KIND_TYPE_TAG) {
-        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": type tags don't precede modifiers");
+        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, p0), i, idStr(i) + ": type tags don't precede modifiers");
       } else inTags = false;
-      if (++n > 32) return fail(Err.LOOP, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": max modifier chain length or cycle detected");
-      cur = btf.sizeOrType(cur);
+      if (cur <= good) break;
+      cur = load<u32>(p, T_SIZE);
       // Without the libbpf-level pass (module-load mode) ids are unchecked here.
-      if (cur >= cnt) return fail(Err.BAD_TYPE_ID, recFileOff(btf, fileOff, btf.rec(id)), id, idStr(id) + ": modifier chain reaches type [" + cur.toString() + "], out of range");
+      if (cur >= cnt) return fail(Err.BAD_TYPE_ID, recFileOff(btf, fileOff, p0), i, idStr(i) + ": modifier chain reaches type [" + cur.toString() + "], out of range");
+      p = btf.rec(cur);
+      k = btf.kind(cur);
     }
+    good = i;
   }
   return true;
 }

@@ -22,6 +22,9 @@ export const DEFAULT_MAX_DECOMPRESSED = 512 * 1024 * 1024;
 
 export function sniff(b: Uint8Array): InputKind {
   if (b.length >= 2 && b[0] === 0x9f && b[1] === 0xeb) return "btf";
+  // A lone first byte of either magic order is BTF cut inside its magic:
+  // let the parser report it as truncated rather than as unknown data.
+  if (b.length === 1 && (b[0] === 0x9f || b[0] === 0xeb)) return "btf";
   if (b.length >= 2 && b[0] === 0xeb && b[1] === 0x9f) return "btf-be";
   if (b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return "elf";
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return "gzip";
@@ -62,15 +65,14 @@ function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
     chunks.push(chunk);
     if (final) ended = true;
   });
+  // fflate inflates everything a push() hands it before calling ondata, so
+  // the input goes in slices: deflate expands at most ~1032:1, and a slice
+  // of cap/1032 bytes cannot overshoot the cap by more than about the cap
+  // (a 200 KB gzip of 200 MB of zeros stops after ~1 MB, not 200 MB).
+  // Slices stay >= 1 KiB (tiny ones make fflate slow) and <= 64 KiB.
+  const slice = Math.max(1024, Math.min(65536, Math.floor(max / 1032)));
   try {
-    // fflate emits a push's whole output at once, so feed it in small slices:
-    // deflate expands at most ~1032:1, which bounds what one slice can produce
-    // before the cap check runs.
-    const SLICE = 4096;
-    for (let off = 0; off < b.length; off += SLICE) {
-      const end = Math.min(b.length, off + SLICE);
-      g.push(b.subarray(off, end), end === b.length);
-    }
+    for (let i = 0; i < b.length; i += slice) g.push(b.subarray(i, i + slice), i + slice >= b.length);
   } catch (e) {
     if (e instanceof BtfError) throw e;
     throw new BtfError("BAD_COMPRESSED", `gzip: ${(e as Error).message}`);
