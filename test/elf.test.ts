@@ -270,7 +270,7 @@ describe("reading BTF from module ELF files (fixtures)", () => {
     const ko = fixture("k61-50/ko/tcp_bbr.ko.gz");
     const secs = elfBtfSections(ko);
     // Without its base the split's string section does not start with NUL.
-    const err = expectCode(() => btfFromElf(ko, {}), "BAD_STRINGS");
+    const err = expectCode(() => btfFromElf(ko, {}), "NO_BASE");
     expect(err.offset).toBeGreaterThan(secs.btf.offset);
     expect(err.offset).toBeLessThan(secs.btf.offset + secs.btf.size);
   });
@@ -329,9 +329,12 @@ describe("writing module ELF files (fixtures)", () => {
     const l = loadBtfSync(r.bytes);
     expect(l.source?.distilledBase).toBeDefined();
     expect(l.source?.layers).toEqual([]);
-    // With a real base as well: that is relocation, which is not wired yet.
+    // With a real base as well, it is relocated onto it (libbpf's btf__parse_split).
     const vmlinux = Btf.parse(fixture("k61-50/vmlinux.btf.gz"));
-    expectCode(() => btfFromElf(r.bytes, { base: vmlinux }), "UNSUPPORTED");
+    const rel = btfFromElf(r.bytes, { base: vmlinux });
+    expect(rel.source?.relocated).toBe(true);
+    expect(rel.startId).toBe(vmlinux.typeCount);
+    rel.free();
     vmlinux.free();
     // Writing the edited file again replaces .BTF.base in place of adding another.
     const again = replaceElfSections(r.bytes, { ".BTF.base": dbase });

@@ -64,7 +64,7 @@ function failDump(code: i32, id: u32, what: i32): void {
   const t = "type [" + id.toString() + "]";
   let msg: string;
   switch (what) {
-    case WHY_TOO_LARGE: msg = "the C header would exceed " + (OUT_CAP >> 20).toString() + " MiB"; break;
+    case WHY_TOO_LARGE: msg = "the C header would exceed its size limit (16 MiB + 512 bytes per type, at most " + (OUT_CAP >> 20).toString() + " MiB): a struct or array of absurd size?"; break;
     case WHY_DECL_NEST: msg = "type declarations nest without end (a cycle through anonymous types or function prototypes)"; break;
     case WHY_DECL_LOOP: msg = "the declaration of " + t + " loops"; break;
     case WHY_REF_NEST: msg = "the types needed by " + t + " nest without end (a reference cycle)"; break;
@@ -182,6 +182,7 @@ const S_AFTER_MEMBER: u32 = 2;
   emitFrames: Frames;
   printFrames: Frames;
   alignStack: U32Vec;
+  outLimit: u32 = 0;
 
   constructor(t: TypeTable, ptrSz: i32, outCap: u32) {
     const n = t.n;
@@ -209,6 +210,10 @@ const S_AFTER_MEMBER: u32 = 2;
     this.maxDepth = n + 64;
     this.maxPrintDepth = n * 4 + 64;
     this.outCap = cap;
+    // Output is bounded in proportion to the input, so hostile sizes (padding
+    // for a 4 GiB struct) fail fast instead of filling memory.
+    const lim = (<u64>16 << 20) + (<u64>n << 9);
+    this.outLimit = lim > <u64>OUT_CAP ? OUT_CAP : <u32>lim;
     this.outPtr = heap.alloc(cap);
     this.state = state;
     this.cached = cached;
@@ -242,6 +247,9 @@ const S_AFTER_MEMBER: u32 = 2;
     let c = <u64>this.outCap;
     const need = <u64>this.outLen + n;
     while (c < need) c <<= 1;
+    // Never grow far past the limit: the padding loop stops soon after it.
+    const ceiling = <u64>this.outLimit + 4096;
+    if (c > ceiling && need <= ceiling) c = ceiling;
     if (c > 0x7fff0000) c = need;
     this.outPtr = heap.realloc(this.outPtr, <usize>c);
     this.outCap = <u32>c;
@@ -672,7 +680,7 @@ const S_AFTER_MEMBER: u32 = 2;
       cur = newOff;
     }
     while (cur != next) {
-      if (this.outLen > OUT_CAP) { this.fatal(Err.TOO_LARGE, 0, WHY_TOO_LARGE); return; }
+      if (this.outLen > this.outLimit) { this.fatal(Err.TOO_LARGE, 0, WHY_TOO_LARGE); return; }
       const bits = min<i32>(next - cur, padBits);
       if (bits == padBits) {
         this.padLine(padIdx, padBits, lvl);
@@ -1373,7 +1381,7 @@ const S_AFTER_MEMBER: u32 = 2;
       this.emitType(q.get(i));
       if (this.failed) return false;
     }
-    if (this.outLen > OUT_CAP) {
+    if (this.outLen > this.outLimit) {
       this.fatal(Err.TOO_LARGE, id, WHY_TOO_LARGE);
       return false;
     }

@@ -144,13 +144,13 @@ async function parseAs(bytes: Uint8Array, name: string, mode: OpenMode, baseDoc?
     if (mode === "base" || !(e instanceof BtfError)) throw e;
     // Module BTF does not stand alone: retry on the kernel, or say what is missing.
     if (!base) {
-      if (e.code === "BAD_STRINGS") throw new BtfError("NO_BASE", `${name} looks like module (split) BTF: open its kernel's vmlinux first (${e.message})`);
+      if (e.code === "BAD_STRINGS" || e.code === "NO_BASE") throw new BtfError("NO_BASE", `${name} looks like module (split) BTF: open its kernel's vmlinux first (${e.message})`);
       throw e;
     }
     try {
       return { btf: await loadBtf(bytes, { base: base.btf, file: name }), base };
     } catch (e2) {
-      if (e2 instanceof BtfError && e.code !== "BAD_STRINGS") throw new BtfError(e.code, `${e.message}; as a module on ${base.info.name}: ${e2.message}`, { offset: e.offset, typeId: e.typeId, file: name });
+      if (e2 instanceof BtfError && e.code !== "BAD_STRINGS" && e.code !== "NO_BASE") throw new BtfError(e.code, `${e.message}; as a module on ${base.info.name}: ${e2.message}`, { offset: e.offset, typeId: e.typeId, file: name });
       throw e2;
     }
   }
