@@ -63,7 +63,8 @@ function parseArgs(argv, op) {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new UsageError(`option ${a} takes a non-negative integer`);
       opts[name] = n;
-    } else opts[name] = v;
+    } else if (kind === "multi") (opts[name] ??= []).push(v);
+    else opts[name] = v;
   }
   const [lo, hi] = op.positionals ?? [0, Infinity];
   if (positionals.length < lo || positionals.length > hi) throw new UsageError("wrong number of arguments");
