@@ -6,6 +6,7 @@
 import { guard, lastError, takeResult, CoreExports } from "./core.js";
 import { Btf, KIND_NAMES, KindName } from "./btf.js";
 import { BtfError } from "./errors.js";
+import { dedup } from "./dedup.js";
 
 export type RelocationReason = "missing" | "size" | "ambiguous" | "encoding" | "kind";
 
@@ -45,6 +46,8 @@ export class RelocationError extends BtfError {
 export interface RelocateOptions {
   /** Reproduce libbpf 1.5's embedded-marking loop bound (checks fewer embedded sizes). */
   compat15?: boolean;
+  /** Then btf__dedup the result against the new base (what `relocate --dedup` does). */
+  dedup?: boolean;
 }
 
 const REASONS: RelocationReason[] = ["missing", "missing", "size", "ambiguous", "encoding", "kind"];
@@ -133,8 +136,15 @@ function runRelocate(c: CoreExports, split: Btf, newBase: Btf, flags: number): R
 export function relocate(split: Btf, newBase: Btf, opts: RelocateOptions = {}): { btf: Btf; idMap: Uint32Array } {
   return guard((c) => {
     const r = runRelocate(c, split, newBase, BUILD | (opts.compat15 ? COMPAT_15 : 0));
-    const btf = new Btf(r.handle, newBase, split.file);
+    let btf = new Btf(r.handle, newBase, split.file);
     btf.source = { layers: [], container: "raw", relocated: true };
+    if (opts.dedup) {
+      // The id map stays the relocation's (before dedup folded types into the base).
+      const d = dedup(btf);
+      btf.free();
+      btf = d;
+      btf.source = { layers: [], container: "raw", relocated: true };
+    }
     return { btf, idMap: r.idMap };
   });
 }

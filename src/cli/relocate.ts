@@ -9,12 +9,13 @@ import { VerbSpec, parseArgs, str } from "./args.js";
 import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 import { relocate, relocationMapText, describeProblem, RelocationError } from "../transform.js";
+import { dedup } from "../dedup.js";
 import type { Btf } from "../btf.js";
 
 export const spec: VerbSpec = {
-  usage: "btfkit relocate MODULE --base VMLINUX [--dist-base F] -o OUT [--map F] [--compat-1.5] [--validate libbpf|kernel]",
+  usage: "btfkit relocate MODULE --base VMLINUX [--dist-base F] -o OUT [--map F] [--dedup] [--compat-1.5] [--validate libbpf|kernel]",
   summary: "move a module's split BTF from its distilled base onto a kernel's BTF (as libbpf/the kernel)",
-  options: { base: "string", "dist-base": "string", out: "string", map: "string", "compat-1.5": "bool", validate: "string" },
+  options: { base: "string", "dist-base": "string", out: "string", map: "string", "compat-1.5": "bool", dedup: "bool", validate: "string" },
   aliases: { o: "out" },
   minPositionals: 1, maxPositionals: 1,
 };
@@ -50,7 +51,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(lines.join("\n") + "\n");
     return 1;
   }
-  const bytes = r.btf.toBytes({ endian: mod.endian });
+  // --dedup: fold the typedefs, pointers and anonymous types that distill
+  // copied into the split back into the kernel's own ids (btf__dedup).
+  const out = opts.dedup ? dedup(r.btf) : r.btf;
+  const bytes = out.toBytes({ endian: mod.endian, header: opts.dedup ? 24 : undefined });
   const mapPath = str(opts.map);
   const mapText = mapPath ? relocationMapText(mod, newBase, r.idMap) : undefined;
   writeOutputAtomic(o, bytes);
