@@ -4,7 +4,7 @@
 // compressed inputs.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadFile, validateLevel, writeOptions, writeOutputAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 
 export const spec: VerbSpec = {
@@ -20,14 +20,11 @@ export async function run(argv: string[]): Promise<number> {
   const level = validateLevel(opts.validate);
   const o = str(opts.out);
   if (!o) throw new BtfError("USAGE", `convert needs -o OUT\nusage: ${spec.usage}`);
-  const endian = str(opts.endian);
-  if (endian !== undefined && endian !== "little" && endian !== "big") throw new BtfError("USAGE", "--endian takes little or big");
-  const header = str(opts.header);
-  if (header !== undefined && header !== "24" && header !== "32") throw new BtfError("USAGE", "--header takes 24 or 32");
+  const w = writeOptions(opts);
   const basePath = str(opts.base);
   const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
   const btf = await loadFile(positionals[0], { base, validate: level });
-  const bytes = btf.toBytes({ endian: (endian ?? btf.endian) as "little" | "big", header: header ? (Number(header) as 24 | 32) : undefined });
+  const bytes = btf.toBytes({ endian: w.endian ?? btf.endian, header: w.header });
   writeOutputAtomic(o, bytes);
   return 0;
 }

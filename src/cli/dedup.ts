@@ -4,7 +4,7 @@
 // header unless --header 32.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadFile, validateLevel, writeOptions, writeOutputAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 import { dedup } from "../dedup.js";
 
@@ -21,18 +21,15 @@ export async function run(argv: string[]): Promise<number> {
   const level = validateLevel(opts.validate);
   const o = str(opts.out);
   if (!o) throw new BtfError("USAGE", `dedup needs -o OUT\nusage: ${spec.usage}`);
-  const endian = str(opts.endian);
-  if (endian !== undefined && endian !== "little" && endian !== "big") throw new BtfError("USAGE", "--endian takes little or big");
-  const header = str(opts.header);
-  if (header !== undefined && header !== "24" && header !== "32") throw new BtfError("USAGE", "--header takes 24 or 32");
+  const w = writeOptions(opts);
   const basePath = str(opts.base);
   const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
   const btf = await loadFile(positionals[0], { base, validate: level });
   const out = dedup(btf);
   // The classic 24-byte header by default (what released libbpf, pahole and
   // kernels write, and the goldens hold), unless a layout section needs 32.
-  const hdr = header ? (Number(header) as 24 | 32) : out.header.layoutLen > 0 ? 32 : 24;
-  const bytes = out.toBytes({ endian: (endian ?? out.endian) as "little" | "big", header: hdr });
+  const hdr = w.header ?? (out.header.layoutLen > 0 ? 32 : 24);
+  const bytes = out.toBytes({ endian: w.endian ?? out.endian, header: hdr });
   writeOutputAtomic(o, bytes);
   return 0;
 }

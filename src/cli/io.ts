@@ -52,3 +52,12 @@ export function validateLevel(v: unknown): ValidateLevel {
 export async function loadFile(path: string, opts: { base?: Btf; validate?: ValidateLevel } = {}): Promise<Btf> {
   return loadBtf(readInput(path), { base: opts.base, validate: opts.validate, file: path });
 }
+
+/** --endian and --header of the verbs that write raw BTF; unset fields keep the BTF's own form. */
+export function writeOptions(opts: Record<string, unknown>): { endian?: "little" | "big"; header?: 24 | 32 } {
+  const endian = opts.endian;
+  if (endian !== undefined && endian !== "little" && endian !== "big") throw new BtfError("USAGE", "--endian takes little or big");
+  const header = opts.header;
+  if (header !== undefined && header !== "24" && header !== "32") throw new BtfError("USAGE", "--header takes 24 or 32");
+  return { endian: endian as "little" | "big" | undefined, header: header ? (Number(header) as 24 | 32) : undefined };
+}
