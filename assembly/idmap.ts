@@ -1,7 +1,10 @@
 // Type-id maps: a dense u32 array indexed by old id giving the new id, and
 // their application to the id fields of a record (through fields.ts, the one
 // field visitor). Distill, relocate, dedup and the .BTF_ids rewrite all remap
-// ids here. Convention: entry 0 means "no mapping" and leaves the field as it
+// ids here. The one exception is dedup's compaction (dedup.ts emitTypes):
+// its map goes through the canonical-type resolution and must fail on an
+// unmapped id as libbpf's btf_dedup_remap_types does, so it walks the same
+// fields.ts visitor with its own lookup. Convention: entry 0 means "no mapping" and leaves the field as it
 // is, so id 0 (void) and ids a transformation does not touch pass through.
 
 import { typeIdFieldAddr, typeIdFieldCount } from "./fields";
