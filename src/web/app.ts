@@ -5,7 +5,7 @@
 // never markup.
 
 import WORKER_SOURCE from "virtual:explorer-worker";
-import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode } from "./protocol.js";
+import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download } from "./protocol.js";
 
 // ---- worker RPC --------------------------------------------------------------
 
@@ -258,23 +258,33 @@ function toolsPanel(d: DocInfo): HTMLElement {
       out.replaceChildren(el("p", { class: "error" }, (e as Error).message));
     }
   });
-  const dl = el("button", { type: "button" }, "Download distilled .ko");
-  dl.disabled = !caps.ops.includes("distill-ko");
-  dl.title = dl.disabled ? "distill to .ko is not in this build of btfkit yet" : "module with a distilled .BTF.base";
+  const dl = el("button", { type: "button", class: "download" }, "Download distilled .ko");
+  dl.disabled = d.distillKo !== null;
+  dl.title = d.distillKo ?? `${d.name} with its BTF distilled onto a minimal .BTF.base, as \`btfkit distill X.ko --base V -o OUT.ko\``;
+  const dlNote = el("p", { class: "note dl-note" }, d.distillKo ? `Download distilled .ko: ${d.distillKo}.` : "");
+  dlNote.hidden = d.distillKo === null;
   dl.addEventListener("click", async () => {
+    dl.disabled = true;
     try {
-      const r = await rpc.call<{ name: string; bytes: Uint8Array }>({ op: "download", doc: d.doc, what: "distill-ko" });
+      const r = await rpc.call<Download>({ op: "download", doc: d.doc, what: "distill-ko" });
       const url = URL.createObjectURL(new Blob([r.bytes as BlobPart], { type: "application/octet-stream" }));
       const a = el("a", { href: url, download: r.name });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const said = [`saved ${r.name} (${bytesText(r.bytes.length)})`, ...r.warnings.map((w) => `warning: ${w}`)];
+      dlNote.textContent = said.join(" · ");
+      dlNote.className = r.warnings.length ? "note dl-note warning" : "note dl-note";
+      dlNote.hidden = false;
+      setStatus(said.join(" · "));
     } catch (e) {
       setStatus((e as Error).message, true);
+    } finally {
+      dl.disabled = false;
     }
   });
-  box.append(el("h3", {}, "Module tools"), el("div", { class: "picks" }, "Check against: ", ...picks, kernels.length ? null : el("em", {}, "open a kernel to check against")), el("div", { class: "buttons" }, run, dl), out);
+  box.append(el("h3", {}, "Module tools"), el("div", { class: "picks" }, "Check against: ", ...picks, kernels.length ? null : el("em", {}, "open a kernel to check against")), el("div", { class: "buttons" }, run, dl), dlNote, out);
   return box;
 }
 
