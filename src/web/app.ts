@@ -221,7 +221,7 @@ function renderOverview(): void {
   const facts = el("dl", { class: "facts" },
     el("dt", {}, "role"), el("dd", {}, d.role === "kernel" ? "kernel (base BTF)" : `module, split on ${d.baseName}`),
     el("dt", {}, "types"), el("dd", {}, `${n(d.typeCount - d.startId)} (ids ${n(d.startId)}…${n(d.typeCount - 1)})`),
-    el("dt", {}, "input"), el("dd", {}, `${bytesText(d.bytes)}, ${[...d.layers, d.container].join(" → ")}`),
+    el("dt", {}, "input"), el("dd", {}, `${bytesText(d.bytes)}, ${[...d.layers, d.container].join(" → ")}${d.sections.length ? ` (${d.sections.join(", ")})` : ""}`),
     el("dt", {}, "header"), el("dd", {}, `${d.header.hdrLen}-byte, ${d.header.endian}-endian, types ${bytesText(d.header.typeLen)}, strings ${bytesText(d.header.strLen)}`),
     el("dt", {}, "pointer size"), el("dd", {}, d.pointerSize ? `${d.pointerSize} bytes` : "unknown"),
     el("dt", {}, "loaded in"), el("dd", {}, `read ${d.ms.read.toFixed(0)} ms · parse ${d.ms.parse.toFixed(0)} ms · name index ${d.ms.names.toFixed(0)} ms · reference index ${d.ms.refs.toFixed(0)} ms`),
