@@ -504,6 +504,8 @@ async function start(): Promise<void> {
     caps = c;
     kindNames = c.kinds;
     ui.kind.append(...kindNames.slice(1).map((k, i) => el("option", { value: String(i + 1) }, k)));
+    // Navigation start to a working worker (script, worker start, wasm compile): scripts/sizes.mjs reports it.
+    document.documentElement.dataset.readyMs = performance.now().toFixed(1);
     document.documentElement.dataset.ready = "1";
   } catch (e) {
     setStatus(`the worker did not start: ${(e as Error).message}`, true);
