@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, FIXTURES, fixture } from "./helpers.js";
-import { init, loadBtf, distill, distillKo, relocate, readElf, elfBtfSections } from "../src/index.js";
+import { init, loadBtf, distill, distillKo, relocate, readElf, elfBtfSections, BtfBuilder } from "../src/index.js";
 // @ts-ignore plain ESM helper
 import { startStaticServer, findChromium, launchChromium } from "../scripts/static-server.mjs";
 
@@ -269,6 +269,7 @@ describe("explorer in Chromium", () => {
       expect(view.segments).toBeGreaterThanOrEqual(28);
       expect(view.rawLinks).toBeGreaterThanOrEqual(28);
       expect(view.refs).toBeGreaterThan(10);
+      expect(view.c).toMatch(/^struct sk_buff \{$/m);
       await page.screenshot({ path: join(OUT, "explorer-sk_buff.png") });
 
       // Follow a referrer link and come back with the history.
@@ -285,6 +286,53 @@ describe("explorer in Chromium", () => {
       console.log(`explorer: served with CSP "${CSP}": no violation or console error in the page or its worker; vmlinux: "${status}" (${loadMs} ms with the file hand-over); longest main-thread task while loading: ${longest.map((x) => x.toFixed(0)).join("/")} ms; keystroke->results ${times.join("/")} ms end to end through the test driver, last search in the worker: ${reported}; struct sk_buff: ${view.segments} member segments, ${view.holes} hole(s), ${view.refsHead}`);
       console.log(`explorer: progress bar showed ${phases.length} states, e.g. ${phases.slice(0, 4).map((x) => JSON.stringify(x)).join(", ")}`);
       console.log(`explorer: screenshots ${join(OUT, "explorer-sk_buff.png")} and ${join(OUT, "explorer-module.png")}`);
+
+      // Names are data: a BTF whose names are the keys of Object.prototype, or
+      // markup, is shown as text and changes no prototype (page and worker keep
+      // names in Maps and strings; the DOM is built with textContent).
+      await init();
+      const hostile = new BtfBuilder();
+      const int = hostile.addInt("int", 4, 1);
+      const proto = hostile.addStruct("__proto__", 12);
+      hostile.addMember("__proto__", int, 0);
+      hostile.addMember("constructor", int, 32);
+      hostile.addMember("<img src=x onerror=alert(1)>", int, 64);
+      const e = hostile.addEnum("prototype");
+      hostile.addEnumValue("__proto__", 1);
+      hostile.addEnumValue("hasOwnProperty", 2);
+      hostile.addTypedef("constructor", proto);
+      hostile.addTypedef("toString", e);
+      const hostileBtf = hostile.finish();
+      const hostileBytes = [...hostileBtf.toBytes()];
+      hostileBtf.free();
+      const hp = await browser.context.newPage();
+      const hostileWatch = await instrument(hp);
+      await hp.goto(`${srv.url}/dist/web/index.html`);
+      await hp.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      const protoKeys = await hp.evaluate(() => Object.getOwnPropertyNames(Object.prototype).sort().join(","));
+      await hp.evaluate((bytes) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], "__proto__.btf"));
+        window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, hostileBytes);
+      await hp.waitForFunction(() => document.querySelectorAll("#doc option").length === 1 && document.getElementById("progress")!.hidden, null, { timeout: 30_000 });
+      await typeAndWait(hp, "__proto__", "__proto__");
+      await hp.click("#results li:first-child a");
+      await hp.waitForFunction(() => /struct __proto__/.test(document.querySelector("#type h2")?.textContent ?? ""));
+      const shown = await hp.evaluate(() => [...document.querySelectorAll("#type td.mname")].map((t) => t.textContent));
+      expect(shown).toEqual(["__proto__", "constructor", "<img src=x onerror=alert(1)>"]);
+      await typeAndWait(hp, "constructor", "constructor");
+      await hp.fill("#q", "");
+      await hp.waitForFunction(() => document.querySelectorAll("#results li").length === 5);
+      const after = await hp.evaluate(() => ({
+        keys: Object.getOwnPropertyNames(Object.prototype).sort().join(","),
+        plain: Object.getPrototypeOf({}) === Object.prototype && typeof ({} as Record<string, unknown>).toString === "function",
+        imgs: document.querySelectorAll("img").length,
+      }));
+      expect(after).toEqual({ keys: protoKeys, plain: true, imgs: 0 });
+      expect(hostileWatch.problems).toEqual([]);
+      await hp.close();
+      console.log("explorer: a BTF named __proto__/constructor/markup is shown as text; Object.prototype unchanged, no element injected");
 
       // The same page from file://: classic script, worker from a blob: URL.
       const filePage = await browser.context.newPage();
