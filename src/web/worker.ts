@@ -144,12 +144,20 @@ async function parseAs(bytes: Uint8Array, name: string, mode: OpenMode, baseDoc?
     const btf = await loadBtf(bytes, { file: name });
     // A .ko with .BTF.base reads on its own (on that distilled base); with a
     // kernel open, read it as a module of that kernel (relocated, as libbpf's
-    // btf__parse_split does).
-    if (btf.source?.distilledBase && base && mode === "auto") {
-      const distilled = btf.source.distilledBase;
-      btf.free();
-      distilled.free();
-      return { btf: await loadBtf(bytes, { base: base.btf, file: name }), base };
+    // btf__parse_split does), or on its own when it does not relocate there.
+    const distilled = btf.source?.distilledBase;
+    if (distilled && base && mode === "auto") {
+      let onKernel: Btf | undefined;
+      try {
+        onKernel = await loadBtf(bytes, { base: base.btf, file: name });
+      } catch (e) {
+        if (!(e instanceof BtfError)) throw e;
+      }
+      if (onKernel) {
+        btf.free();
+        distilled.free();
+        return { btf: onKernel, base };
+      }
     }
     return { btf };
   } catch (e) {
