@@ -27,13 +27,17 @@ export interface DistilledKo {
   remappedIds: number;
 }
 
+function requireElf(mod: Btf): void {
+  if (mod.source?.container !== "elf") throw new BtfError("USAGE", "a distilled .ko is written from a module's ELF file: this BTF was not read from one", { file: mod.file });
+}
+
 /**
  * The module file `ko` (an ELF .ko, already decompressed, e.g. unwrap()'s
  * bytes) rewritten around `distilled`, a distill() of `mod` = the BTF parsed
  * from that same file on its kernel. Byte order follows the module's BTF.
  */
 export function writeDistilledKo(ko: Uint8Array, mod: Btf, distilled: { base: Btf; split: Btf; idMap: Uint32Array }): DistilledKo {
-  if (mod.source?.container !== "elf") throw new BtfError("USAGE", "a distilled .ko is written from a module's ELF file: this BTF was not read from one", { file: mod.file });
+  requireElf(mod);
   let bytes = ko;
   let remappedIds = 0;
   if (mod.source.sections?.includes(".BTF_ids")) {
@@ -50,6 +54,7 @@ export function writeDistilledKo(ko: Uint8Array, mod: Btf, distilled: { base: Bt
 
 /** distill() the module `mod` (parsed from the ELF file `ko` on its kernel) and write the distilled .ko. */
 export function distillKo(ko: Uint8Array, mod: Btf): DistilledKo {
+  requireElf(mod);
   const d = distill(mod);
   try {
     return writeDistilledKo(ko, mod, d);
