@@ -40,7 +40,7 @@ export function writeDistilledKo(ko: Uint8Array, mod: Btf, distilled: { base: Bt
   requireElf(mod);
   let bytes = ko;
   let remappedIds = 0;
-  if (mod.source.sections?.includes(".BTF_ids")) {
+  if (mod.source?.sections?.includes(".BTF_ids")) {
     const rm = remapBtfIds(bytes, distilled.idMap);
     bytes = rm.bytes;
     remappedIds = rm.remapped;
