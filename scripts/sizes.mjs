@@ -2,7 +2,9 @@
 // Bundle and wasm sizes (raw and gzip -9), and the core's cold start
 // (WebAssembly compile + instantiate, as measured by init()/coldStart() in
 // the bundle) in Node, Deno and headless Chromium, each in fresh processes
-// or pages. Run after `npm run build`:
+// or pages; for Chromium also the explorer's (dist/web/index.html) time from
+// navigation to a ready worker (page script, blob: worker start, the worker's
+// wasm compile and first answer). Run after `npm run build`:
 //
 //   node scripts/sizes.mjs [--runs N] [--json]
 //
@@ -59,7 +61,10 @@ function denoColdStarts() {
 
 async function chromiumColdStarts() {
   const exe = await findChromium();
-  if (!exe) return { runtime: "chromium", absent: "no Chromium at $CHROMIUM_PATH or /usr/bin/chromium" };
+  if (!exe) {
+    const absent = "no Chromium at $CHROMIUM_PATH or /usr/bin/chromium";
+    return [{ runtime: "chromium", absent }, { runtime: "chromium explorer", absent }];
+  }
   const srv = await startStaticServer({ root: ROOT });
   const browser = await launchChromium(exe);
   try {
@@ -78,7 +83,20 @@ async function chromiumColdStarts() {
       out.push(ms);
       await page.close();
     }
-    return { runtime: `chromium ${/Chrome\/([\d.]+)/.exec(ua)?.[1] ?? "?"}`, ...stats(out) };
+    const explorer = [];
+    const web = existsSync(join(ROOT, "dist/web/index.html"));
+    for (let i = 0; web && i < RUNS; i++) {
+      const page = await browser.context.newPage();
+      await page.goto(`${srv.url}/dist/web/index.html?fresh=${i}`);
+      await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      explorer.push(Number(await page.getAttribute("html", "data-ready-ms")));
+      await page.close();
+    }
+    const version = /Chrome\/([\d.]+)/.exec(ua)?.[1] ?? "?";
+    return [
+      { runtime: `chromium ${version}`, ...stats(out) },
+      web ? { runtime: "chromium explorer", measure: "navigation to worker ready", ...stats(explorer) } : { runtime: "chromium explorer", absent: "dist/web/index.html not built" },
+    ];
   } finally {
     await browser.close();
     await srv.close();
@@ -90,7 +108,7 @@ if (!sizes.find((s) => s.file === "dist/index.js")) {
   console.error("sizes: dist/index.js is missing: run `npm run build` first");
   process.exit(2);
 }
-const cold = [nodeColdStarts(), denoColdStarts(), await chromiumColdStarts()];
+const cold = [nodeColdStarts(), denoColdStarts(), ...(await chromiumColdStarts())];
 
 if (asJson) {
   console.log(JSON.stringify({ sizes, coldStartMs: cold }, null, 2));
@@ -98,7 +116,7 @@ if (asJson) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
   console.log("size (raw / gzip -9)");
   for (const s of sizes) console.log(`  ${s.file.padEnd(22)} ${kb(s.raw).padStart(10)} / ${kb(s.gzip).padStart(9)}`);
-  console.log(`cold start: WebAssembly compile + instantiate in init(), ${RUNS} fresh runs each (ms)`);
+  console.log(`cold start: WebAssembly compile + instantiate in init(), ${RUNS} fresh runs each (ms); "explorer": navigation to a ready worker`);
   for (const c of cold) {
     if (c.absent) console.log(`  ${c.runtime.padEnd(22)} absent: ${c.absent}`);
     else console.log(`  ${c.runtime.padEnd(22)} median ${c.median.toFixed(2).padStart(7)}  min ${c.min.toFixed(2).padStart(7)}  max ${c.max.toFixed(2).padStart(7)}`);

@@ -45,7 +45,7 @@ export async function startStaticServer(opts) {
       requests.push(u.pathname);
       if (u.pathname === "/__blank") {
         // An empty page of this origin, to import modules from in page.evaluate.
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>blank</title>");
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", ...(opts.headers ?? {}) }).end("<!doctype html><title>blank</title><link rel=\"icon\" href=\"data:,\">");
         return;
       }
       const path = resolve(root, "." + decodeURIComponent(u.pathname));

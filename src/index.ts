@@ -18,3 +18,4 @@ export { Checker, kernelLoadCheck } from "./check.js";
 export type { CheckReport, CheckResult, CheckProblem, PlainVerdict, Disagreement, KernelInput, ModuleInput, CheckOptions, Severity } from "./check.js";
 export { dedup, concatBtf, type ConcatOptions } from "./dedup.js";
 export { dumpC, dumpCBytes, type DumpCOptions } from "./dumpc.js";
+export { distillKo, writeDistilledKo, DROPPED_SIGNATURE, type DistilledKo } from "./ko.js";

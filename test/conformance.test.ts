@@ -7,12 +7,13 @@
 // its absence fails.
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT, FIXTURES, readMaybeGz } from "./helpers.js";
-import { runConformance, sha256hex, KERNELS, MODULES, type ConformanceResult } from "./conformance/run.ts";
+import { runConformance, sha256hex, KERNELS, MODULES, KOS, type ConformanceResult } from "./conformance/run.ts";
 // @ts-ignore plain ESM helper shared with scripts/sizes.mjs
 import { startStaticServer, findChromium, launchChromium } from "../scripts/static-server.mjs";
 
@@ -76,7 +77,21 @@ describe("conformance across runtimes (one bundle: dist/index.js)", () => {
       }
     }
     expect(anchored).toBeGreaterThan(0);
-    console.log(`conformance: node ran ops [${node.ops.join(", ")}], ${Object.keys(node.hashes).length} outputs hashed in ${node.ms} ms; ${anchored} raw dumps equal bpftool's golden text`);
+    // And the distilled .ko to what the CLI writes (`btfkit distill X.ko --base V -o OUT.ko`).
+    for (const [k, m] of KOS) {
+      const key = `distill-ko/${k}/${m}.ko`;
+      const dir = mkdtempSync(join(tmpdir(), "btfkit-conf-"));
+      try {
+        const out = join(dir, `${m}.distilled.ko`);
+        const r = spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), "distill", join(FIXTURES, `${k}/ko/${m}.ko.gz`), "--base", join(FIXTURES, `${k}/vmlinux.btf.gz`), "-o", out], { encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(node.hashes[key], `${key} vs the CLI's output`).toBe(await sha256hex(readFileSync(out)));
+        anchored++;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    console.log(`conformance: node ran ops [${node.ops.join(", ")}], ${Object.keys(node.hashes).length} outputs hashed in ${node.ms} ms; ${anchored} outputs anchored (raw dumps equal bpftool's golden text, distilled .ko equal the CLI's file)`);
   });
 
   it("Deno: `deno test test/deno/` gives the same hashes", async () => {

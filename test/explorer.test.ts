@@ -1,14 +1,18 @@
 // The explorer (dist/web/, built by `rollup -c`) end to end in headless
 // Chromium: open k61-50's vmlinux and a module, search as you type, open
-// struct sk_buff (layout, raw record, referrers), look at the module tools,
-// and the same page from file://. Screenshots go to test-output/.
+// struct sk_buff (layout, raw record, referrers), check a module against
+// k61-47, download a distilled .ko (compared with the Node API's bytes), and
+// the same page from file://. The page is served under a strict
+// Content-Security-Policy header (no eval, no inline script), and any
+// violation or console error fails the test. Screenshots go to test-output/.
 // Skipped with a logged reason when Chromium is absent, except under CI.
 
 import { describe, it, expect } from "vitest";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ROOT, FIXTURES } from "./helpers.js";
+import { ROOT, FIXTURES, fixture } from "./helpers.js";
+import { init, loadBtf, distill, distillKo, relocate, readElf, elfBtfSections, BtfBuilder } from "../src/index.js";
 // @ts-ignore plain ESM helper
 import { startStaticServer, findChromium, launchChromium } from "../scripts/static-server.mjs";
 
@@ -16,13 +20,29 @@ const WEB = join(ROOT, "dist/web/index.html");
 const OUT = join(ROOT, "test-output");
 const IN_CI = !!process.env.CI;
 
+/**
+ * What a deployment would send: scripts only from the page's origin plus wasm
+ * compilation, the worker from a blob: URL. No 'unsafe-eval': an eval or
+ * new Function anywhere in the page or the worker is refused and reported.
+ * img-src adds data: for the page's empty favicon (<link rel="icon" href="data:,">,
+ * which stops the browser fetching /favicon.ico).
+ */
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
+
 type Page = import("playwright-core").Page;
 
 /** Watch a page for script errors, CSP violations and long main-thread tasks. */
-async function instrument(page: Page): Promise<{ problems: string[] }> {
+async function instrument(page: Page): Promise<{ problems: string[]; workers(): number }> {
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  // The explorer's worker: its console errors and CSP violations (an eval there would be one).
+  let workers = 0;
+  page.on("worker", (w) => {
+    workers++;
+    w.on("console", (m) => { if (m.type() === "error") problems.push(`worker console: ${m.text()}`); });
+    w.evaluate(() => self.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation in worker: ${(e as SecurityPolicyViolationEvent).violatedDirective}`))).catch(() => {});
+  });
   await page.addInitScript(() => {
     const w = window as unknown as { __longTasks: [number, number][]; __phases: string[] };
     w.__longTasks = [];
@@ -37,7 +57,7 @@ async function instrument(page: Page): Promise<{ problems: string[] }> {
       new PerformanceObserver((list) => { for (const e of list.getEntries()) w.__longTasks.push([e.startTime, e.duration]); }).observe({ type: "longtask", buffered: true });
     } catch { /* no longtask support */ }
   });
-  return { problems };
+  return { problems, workers: () => workers };
 }
 
 type FileArg = string | { name: string; mimeType: string; buffer: Buffer };
@@ -95,12 +115,26 @@ describe("explorer in Chromium", () => {
       return;
     }
     mkdirSync(OUT, { recursive: true });
-    const srv = await startStaticServer({ root: ROOT });
+    const srv = await startStaticServer({ root: ROOT, headers: { "content-security-policy": CSP } });
     const browser = await launchChromium(exe);
     try {
+      // Negative control: under this policy the page's own scripts cannot eval
+      // (DevTools' evaluate is exempt, hence a script file), and the listener
+      // reports each refusal, so a quiet explorer below means none was tried.
+      const control = await browser.context.newPage();
+      const controlWatch = await instrument(control);
+      await control.goto(`${srv.url}/__blank`);
+      await control.addScriptTag({ url: "/test/browser/csp-probe.js" });
+      const probe = await control.evaluate(() => (window as unknown as { __cspProbe: Record<string, string> }).__cspProbe);
+      expect(probe).toEqual({ eval: "refused: EvalError", newFunction: "refused: EvalError" });
+      await control.waitForTimeout(100);
+      expect(controlWatch.problems.filter((p) => /CSP violation: script-src eval/.test(p)).length, controlWatch.problems.join("\n")).toBe(2);
+      await control.close();
+
       const page = await browser.context.newPage();
-      const { problems } = await instrument(page);
-      await page.goto(`${srv.url}/dist/web/index.html`);
+      const { problems, workers } = await instrument(page);
+      const resp = await page.goto(`${srv.url}/dist/web/index.html`);
+      expect(resp?.headers()["content-security-policy"]).toBe(CSP);
       await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
       expect(await page.isVisible("#welcome")).toBe(true);
 
@@ -134,6 +168,9 @@ describe("explorer in Chromium", () => {
       console.log(`explorer: check report: ${report}`);
       // veth relocates from 6.1.0-50 onto 6.1.0-47 (golden relocate has no .err for it).
       expect(await page.$(".tools .report p.ok")).not.toBeNull();
+      // veth was opened as raw BTF: no .ko to rewrite, so no distilled .ko, and the page says why.
+      expect(await page.isDisabled(".tools button.download")).toBe(true);
+      expect(await page.textContent(".tools .dl-note")).toMatch(/raw BTF, not a \.ko/);
       await page.screenshot({ path: join(OUT, "explorer-check.png"), fullPage: false });
       console.log(`explorer: screenshot ${join(OUT, "explorer-check.png")}`);
       // Dropped (not picked): an xz-compressed module goes on the selected kernel, k61-50.
@@ -147,6 +184,50 @@ describe("explorer in Chromium", () => {
       await page.waitForFunction(() => document.querySelectorAll("#doc option").length === 4 && document.getElementById("progress")!.hidden, null, { timeout: 60_000 });
       expect(await page.textContent("#doc option:nth-child(4)")).toMatch(/loop\.btf\.xz.*module on vmlinux-k61-50/);
       expect(await page.textContent("#overview .facts")).toMatch(/xz → raw/);
+
+      // A .ko on k61-50: download it distilled, as `btfkit distill tcp_bbr.ko --base vmlinux -o OUT.ko`.
+      await page.selectOption("#doc", { index: 0 });
+      await openFiles(page, [join(FIXTURES, "k61-50/ko/tcp_bbr.ko.gz")], 5);
+      expect(await page.textContent("#doc option:nth-child(5)")).toMatch(/tcp_bbr\.ko\.gz.*module on vmlinux-k61-50/);
+      expect(await page.isDisabled(".tools button.download")).toBe(false);
+      const t1 = Date.now();
+      const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.click(".tools button.download")]);
+      expect(download.suggestedFilename()).toBe("tcp_bbr.distilled.ko");
+      const saved = join(OUT, "tcp_bbr.distilled.ko");
+      await download.saveAs(saved);
+      const dlMs = Date.now() - t1;
+      // The fixture is signed: the signature is dropped, and the page warns as the CLI does.
+      await page.waitForSelector(".tools .dl-note.warning:not([hidden])");
+      expect(await page.textContent(".tools .dl-note")).toMatch(/dropped the module signature/);
+      expect(await page.textContent("#overview .facts")).toMatch(/gzip → elf \(\.BTF, \.BTF_ids\)/);
+      await page.screenshot({ path: join(OUT, "explorer-distill-ko.png") });
+      const got = new Uint8Array(readFileSync(saved));
+      // The same bytes as the Node API, and the file does what a distilled module must.
+      await init();
+      const k50 = await loadBtf(fixture("k61-50/vmlinux.btf.gz"));
+      const koIn = fixture("k61-50/ko/tcp_bbr.ko.gz");
+      const mod = await loadBtf(koIn, { base: k50 });
+      const expected = distillKo(koIn, mod);
+      expect(expected.droppedSignature).toBe(true);
+      expect(Buffer.from(got).equals(Buffer.from(expected.bytes)), "downloaded .ko == Node's distillKo").toBe(true);
+      expect(elfBtfSections(got).btfBase, ".BTF.base in the downloaded .ko").toBeDefined();
+      expect(readElf(got).signature).toBeUndefined();
+      const alone = await loadBtf(got);
+      expect(alone.source?.sections).toContain(".BTF.base");
+      expect(alone.source?.distilledBase).toBeDefined();
+      const relocated = await loadBtf(got, { base: k50 });
+      expect(relocated.source?.relocated).toBe(true);
+      const d = distill(mod);
+      const ref = relocate(d.split, k50);
+      expect(Buffer.from(relocated.toBytes()).equals(Buffer.from(ref.btf.toBytes())), "downloaded .ko relocated onto k61-50 == Node's distill+relocate").toBe(true);
+      console.log(`explorer: downloaded ${saved} (${got.length} bytes, ${dlMs} ms click->file): equal to distillKo in Node; .BTF.base ${alone.source!.distilledBase!.typeCount - 1} types; relocated onto k61-50 equal to distill+relocate (${relocated.typeCount - relocated.startId} types)`);
+      for (const b of [ref.btf, d.split, d.base, relocated, alone, alone.source!.distilledBase!, mod, k50]) b.free();
+      // Opened again, the distilled .ko reads as a module of k61-50, and is not offered for distilling twice.
+      await page.selectOption("#doc", { index: 0 });
+      await openFiles(page, [saved], 6);
+      expect(await page.textContent("#doc option:nth-child(6)")).toMatch(/tcp_bbr\.distilled\.ko.*module on vmlinux-k61-50/);
+      expect(await page.isDisabled(".tools button.download")).toBe(true);
+      expect(await page.textContent(".tools .dl-note")).toMatch(/\.BTF\.base already/);
 
       await page.selectOption("#doc", { index: 1 });
       await typeAndWait(page, "veth_rq", "veth_rq");
@@ -188,6 +269,7 @@ describe("explorer in Chromium", () => {
       expect(view.segments).toBeGreaterThanOrEqual(28);
       expect(view.rawLinks).toBeGreaterThanOrEqual(28);
       expect(view.refs).toBeGreaterThan(10);
+      expect(view.c).toMatch(/^struct sk_buff \{$/m);
       await page.screenshot({ path: join(OUT, "explorer-sk_buff.png") });
 
       // Follow a referrer link and come back with the history.
@@ -198,10 +280,59 @@ describe("explorer in Chromium", () => {
       await page.goBack();
       await page.waitForFunction(() => document.querySelector("#type h2 .id")?.textContent === "#923");
 
+      // The worker was watched too (console errors, CSP violations).
+      expect(workers()).toBe(1);
       expect(problems).toEqual([]);
-      console.log(`explorer: vmlinux: "${status}" (${loadMs} ms with the file hand-over); longest main-thread task while loading: ${longest.map((x) => x.toFixed(0)).join("/")} ms; keystroke->results ${times.join("/")} ms end to end through the test driver, last search in the worker: ${reported}; struct sk_buff: ${view.segments} member segments, ${view.holes} hole(s), ${view.refsHead}`);
+      console.log(`explorer: served with CSP "${CSP}": no violation or console error in the page or its worker; vmlinux: "${status}" (${loadMs} ms with the file hand-over); longest main-thread task while loading: ${longest.map((x) => x.toFixed(0)).join("/")} ms; keystroke->results ${times.join("/")} ms end to end through the test driver, last search in the worker: ${reported}; struct sk_buff: ${view.segments} member segments, ${view.holes} hole(s), ${view.refsHead}`);
       console.log(`explorer: progress bar showed ${phases.length} states, e.g. ${phases.slice(0, 4).map((x) => JSON.stringify(x)).join(", ")}`);
       console.log(`explorer: screenshots ${join(OUT, "explorer-sk_buff.png")} and ${join(OUT, "explorer-module.png")}`);
+
+      // Names are data: a BTF whose names are the keys of Object.prototype, or
+      // markup, is shown as text and changes no prototype (page and worker keep
+      // names in Maps and strings; the DOM is built with textContent).
+      await init();
+      const hostile = new BtfBuilder();
+      const int = hostile.addInt("int", 4, 1);
+      const proto = hostile.addStruct("__proto__", 12);
+      hostile.addMember("__proto__", int, 0);
+      hostile.addMember("constructor", int, 32);
+      hostile.addMember("<img src=x onerror=alert(1)>", int, 64);
+      const e = hostile.addEnum("prototype");
+      hostile.addEnumValue("__proto__", 1);
+      hostile.addEnumValue("hasOwnProperty", 2);
+      hostile.addTypedef("constructor", proto);
+      hostile.addTypedef("toString", e);
+      const hostileBtf = hostile.finish();
+      const hostileBytes = [...hostileBtf.toBytes()];
+      hostileBtf.free();
+      const hp = await browser.context.newPage();
+      const hostileWatch = await instrument(hp);
+      await hp.goto(`${srv.url}/dist/web/index.html`);
+      await hp.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      const protoKeys = await hp.evaluate(() => Object.getOwnPropertyNames(Object.prototype).sort().join(","));
+      await hp.evaluate((bytes) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], "__proto__.btf"));
+        window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, hostileBytes);
+      await hp.waitForFunction(() => document.querySelectorAll("#doc option").length === 1 && document.getElementById("progress")!.hidden, null, { timeout: 30_000 });
+      await typeAndWait(hp, "__proto__", "__proto__");
+      await hp.click("#results li:first-child a");
+      await hp.waitForFunction(() => /struct __proto__/.test(document.querySelector("#type h2")?.textContent ?? ""));
+      const shown = await hp.evaluate(() => [...document.querySelectorAll("#type td.mname")].map((t) => t.textContent));
+      expect(shown).toEqual(["__proto__", "constructor", "<img src=x onerror=alert(1)>"]);
+      await typeAndWait(hp, "constructor", "constructor");
+      await hp.fill("#q", "");
+      await hp.waitForFunction(() => document.querySelectorAll("#results li").length === 5);
+      const after = await hp.evaluate(() => ({
+        keys: Object.getOwnPropertyNames(Object.prototype).sort().join(","),
+        plain: Object.getPrototypeOf({}) === Object.prototype && typeof ({} as Record<string, unknown>).toString === "function",
+        imgs: document.querySelectorAll("img").length,
+      }));
+      expect(after).toEqual({ keys: protoKeys, plain: true, imgs: 0 });
+      expect(hostileWatch.problems).toEqual([]);
+      await hp.close();
+      console.log("explorer: a BTF named __proto__/constructor/markup is shown as text; Object.prototype unchanged, no element injected");
 
       // The same page from file://: classic script, worker from a blob: URL.
       const filePage = await browser.context.newPage();

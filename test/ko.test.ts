@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
-import { init, Btf, loadBtfSync, relocate, readElf } from "../src/index.js";
+import { init, Btf, loadBtfSync, relocate, readElf, distillKo as apiDistillKo, BtfError } from "../src/index.js";
 import { fixture, fixturePath, cli, equalBytes, HAS_CORPUS, CORPUS, GOLDEN, FIXTURES } from "./helpers.js";
 
 beforeAll(async () => { await init(); });
@@ -63,6 +63,10 @@ function checkOne(ko: Uint8Array, dir: string, m: string, vmlinux: string, golde
   // .BTF_ids: each id names the same type (kind and name) as before distilling.
   const before = loadBtfSync(ko, { base });
   expect(btfIdsTargets(outBytes, split)).toEqual(btfIdsTargets(ko, before));
+  // The API call the explorer uses writes the CLI's bytes.
+  const api = apiDistillKo(ko, before);
+  expect(equalBytes(api.bytes, outBytes), `${m}: distillKo == btfkit distill -o`).toBe(true);
+  expect(api.droppedSignature).toBe(readElf(ko).signature !== undefined);
   rel.btf.free(); split.free(); before.free(); base.free();
 }
 
@@ -79,6 +83,17 @@ describe("distilled .ko files", () => {
     expect(names.length).toBe(8);
     checkOne(ko, dir, "tcp_bbr", fixturePath("k61-50/vmlinux.btf.gz"), fixture("golden/relocate/k61-50__to__k61-50/tcp_bbr.btf.gz"));
     if (!hasReadelf) console.log("ko: readelf not found: the ELF was not checked by readelf");
+  });
+
+  it("distillKo refuses BTF that was not read from an ELF file", () => {
+    const base = Btf.parse(fixture("k61-50/vmlinux.btf.gz"));
+    const raw = Btf.parse(fixture("k61-50/modules/tcp_bbr.btf.gz"), { base });
+    try {
+      expect(() => apiDistillKo(fixture("k61-50/ko/tcp_bbr.ko.gz"), raw)).toThrow(BtfError);
+      expect(() => apiDistillKo(fixture("k61-50/ko/tcp_bbr.ko.gz"), raw)).toThrow(/not read from one/);
+    } finally {
+      raw.free(); base.free();
+    }
   });
 });
 

@@ -8,12 +8,14 @@
 // numbers them against .BTF.base). The module signature Debian appends no
 // longer matches the rewritten file, so it is dropped, with a warning: the
 // kernel loads unsigned modules (tainting it) unless MODULE_SIG_FORCE is set.
+// The .ko writing is the public API's writeDistilledKo (src/ko.ts), which the
+// explorer's download uses too.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
 import { loadFile, readInput, validateLevel, writeOutputAtomic } from "./io.js";
 import { loadBtf } from "../load.js";
 import { unwrap } from "../input.js";
-import { remapBtfIds, replaceElfSections } from "../elf.js";
+import { writeDistilledKo, DROPPED_SIGNATURE } from "../ko.js";
 import { BtfError } from "../errors.js";
 import { distill } from "../transform.js";
 import type { Btf } from "../btf.js";
@@ -52,16 +54,9 @@ export async function run(argv: string[]): Promise<number> {
   // Everything is computed before anything is written.
   const files = outputs(opts, r.base, r.split, mod.endian);
   if (koOut && unwrapped) {
-    let ko = unwrapped.bytes;
-    let remapped = 0;
-    if (mod.source?.sections?.includes(".BTF_ids")) {
-      const rm = remapBtfIds(ko, r.idMap);
-      ko = rm.bytes;
-      remapped = rm.remapped;
-    }
-    const w = replaceElfSections(ko, { ".BTF": r.split.toBytes({ endian: mod.endian }), ".BTF.base": r.base.toBytes({ endian: mod.endian }) });
-    if (w.droppedSignature) process.stderr.write(`btfkit distill: warning: ${positionals[0]}: dropped the module signature (it covers the old bytes); the kernel loads it unsigned (taint E) unless MODULE_SIG_FORCE=y\n`);
-    if (remapped) process.stderr.write(`btfkit distill: remapped ${remapped} ids in .BTF_ids\n`);
+    const w = writeDistilledKo(unwrapped.bytes, mod, r);
+    if (w.droppedSignature) process.stderr.write(`btfkit distill: warning: ${positionals[0]}: ${DROPPED_SIGNATURE}\n`);
+    if (w.remappedIds) process.stderr.write(`btfkit distill: remapped ${w.remappedIds} ids in .BTF_ids\n`);
     files.push([koOut, w.bytes]);
   }
   for (const [path, bytes] of files) writeOutputAtomic(path, bytes);

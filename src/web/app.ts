@@ -5,7 +5,7 @@
 // never markup.
 
 import WORKER_SOURCE from "virtual:explorer-worker";
-import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode } from "./protocol.js";
+import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download } from "./protocol.js";
 
 // ---- worker RPC --------------------------------------------------------------
 
@@ -221,7 +221,7 @@ function renderOverview(): void {
   const facts = el("dl", { class: "facts" },
     el("dt", {}, "role"), el("dd", {}, d.role === "kernel" ? "kernel (base BTF)" : `module, split on ${d.baseName}`),
     el("dt", {}, "types"), el("dd", {}, `${n(d.typeCount - d.startId)} (ids ${n(d.startId)}…${n(d.typeCount - 1)})`),
-    el("dt", {}, "input"), el("dd", {}, `${bytesText(d.bytes)}, ${[...d.layers, d.container].join(" → ")}`),
+    el("dt", {}, "input"), el("dd", {}, `${bytesText(d.bytes)}, ${[...d.layers, d.container].join(" → ")}${d.sections.length ? ` (${d.sections.join(", ")})` : ""}`),
     el("dt", {}, "header"), el("dd", {}, `${d.header.hdrLen}-byte, ${d.header.endian}-endian, types ${bytesText(d.header.typeLen)}, strings ${bytesText(d.header.strLen)}`),
     el("dt", {}, "pointer size"), el("dd", {}, d.pointerSize ? `${d.pointerSize} bytes` : "unknown"),
     el("dt", {}, "loaded in"), el("dd", {}, `read ${d.ms.read.toFixed(0)} ms · parse ${d.ms.parse.toFixed(0)} ms · name index ${d.ms.names.toFixed(0)} ms · reference index ${d.ms.refs.toFixed(0)} ms`),
@@ -258,23 +258,33 @@ function toolsPanel(d: DocInfo): HTMLElement {
       out.replaceChildren(el("p", { class: "error" }, (e as Error).message));
     }
   });
-  const dl = el("button", { type: "button" }, "Download distilled .ko");
-  dl.disabled = !caps.ops.includes("distill-ko");
-  dl.title = dl.disabled ? "distill to .ko is not in this build of btfkit yet" : "module with a distilled .BTF.base";
+  const dl = el("button", { type: "button", class: "download" }, "Download distilled .ko");
+  dl.disabled = d.distillKo !== null;
+  dl.title = d.distillKo ?? `${d.name} with its BTF distilled onto a minimal .BTF.base, as \`btfkit distill X.ko --base V -o OUT.ko\``;
+  const dlNote = el("p", { class: "note dl-note" }, d.distillKo ? `Download distilled .ko: ${d.distillKo}.` : "");
+  dlNote.hidden = d.distillKo === null;
   dl.addEventListener("click", async () => {
+    dl.disabled = true;
     try {
-      const r = await rpc.call<{ name: string; bytes: Uint8Array }>({ op: "download", doc: d.doc, what: "distill-ko" });
+      const r = await rpc.call<Download>({ op: "download", doc: d.doc, what: "distill-ko" });
       const url = URL.createObjectURL(new Blob([r.bytes as BlobPart], { type: "application/octet-stream" }));
       const a = el("a", { href: url, download: r.name });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const said = [`saved ${r.name} (${bytesText(r.bytes.length)})`, ...r.warnings.map((w) => `warning: ${w}`)];
+      dlNote.textContent = said.join(" · ");
+      dlNote.className = r.warnings.length ? "note dl-note warning" : "note dl-note";
+      dlNote.hidden = false;
+      setStatus(said.join(" · "));
     } catch (e) {
       setStatus((e as Error).message, true);
+    } finally {
+      dl.disabled = false;
     }
   });
-  box.append(el("h3", {}, "Module tools"), el("div", { class: "picks" }, "Check against: ", ...picks, kernels.length ? null : el("em", {}, "open a kernel to check against")), el("div", { class: "buttons" }, run, dl), out);
+  box.append(el("h3", {}, "Module tools"), el("div", { class: "picks" }, "Check against: ", ...picks, kernels.length ? null : el("em", {}, "open a kernel to check against")), el("div", { class: "buttons" }, run, dl), dlNote, out);
   return box;
 }
 
@@ -494,6 +504,8 @@ async function start(): Promise<void> {
     caps = c;
     kindNames = c.kinds;
     ui.kind.append(...kindNames.slice(1).map((k, i) => el("option", { value: String(i + 1) }, k)));
+    // Navigation start to a working worker (script, worker start, wasm compile): scripts/sizes.mjs reports it.
+    document.documentElement.dataset.readyMs = performance.now().toFixed(1);
     document.documentElement.dataset.ready = "1";
   } catch (e) {
     setStatus(`the worker did not start: ${(e as Error).message}`, true);

@@ -18,8 +18,8 @@
 //  - "check": run with { btf: module, kernel: its kernel, target, targetName }
 //    per selected kernel; its output is the JSON report ({ results: [...] },
 //    issue 3's schema), whose results the panel merges and shows;
-//  - "distill-ko": run with { btf: module, kernel }; its output is offered as
-//    a download (<module>.distilled.ko).
+//  - "distill-ko": run with { btf: module, kernel, ko: the module's .ko }; its
+//    output is offered as a download (<module>.distilled.ko).
 // The C panel calls Btf#dumpC({ root: [id] }) directly when the method exists.
 //
 // The library is passed in (`api`) instead of imported, so the same registry
@@ -41,6 +41,11 @@ export interface OpCase {
   /** A second kernel, for operations that move or judge a module (relocate, check). */
   target?: Btf;
   targetName?: string;
+  /**
+   * The module's ELF file as opened (decompressed), when it came from a .ko:
+   * what a distilled .ko is written from.
+   */
+  ko?: Uint8Array;
 }
 
 export interface Op {
@@ -148,7 +153,19 @@ export const OPS: readonly Op[] = [
       return utf8(JSON.stringify(checker.finish()));
     },
   },
+  {
+    name: "distill-ko",
+    summary: "the module as `btfkit distill X.ko --base V -o OUT.ko` writes it (.BTF.base added, .BTF_ids renumbered)",
+    // Only a .ko opened on its kernel; one that has .BTF.base is distilled already.
+    applies: (c) => c.kernel !== undefined && c.ko !== undefined && !hasDistilledBase(c.btf),
+    run: (api, c) => api.distillKo(c.ko!, c.btf).bytes,
+  },
 ];
+
+/** The module was read from a .ko that carries .BTF.base (a distilled module). */
+export function hasDistilledBase(btf: Btf): boolean {
+  return btf.source?.sections?.includes(".BTF.base") ?? false;
+}
 
 export function findOp(name: string): Op | undefined {
   return OPS.find((o) => o.name === name);

@@ -41,6 +41,10 @@ export interface DocInfo {
   header: { hdrLen: number; typeLen: number; strLen: number; flags: number; endian: string };
   pointerSize: number | null;
   kinds: [string, number][];
+  /** ELF sections relevant to BTF, for a file read as ELF (e.g. .BTF, .BTF.base, .BTF_ids). */
+  sections: string[];
+  /** Why "Download distilled .ko" is unavailable for this document; null when it is available. */
+  distillKo: string | null;
   ms: { read: number; parse: number; names: number; refs: number };
 }
 
@@ -83,6 +87,14 @@ export interface TypeDetails {
   /** C definition with dependencies; null with a reason when unavailable. */
   c: string | null;
   cNote: string;
+}
+
+/** A file produced in the worker for the page to save. */
+export interface Download {
+  name: string;
+  bytes: Uint8Array;
+  /** Shown in the page, e.g. the dropped module signature. */
+  warnings: string[];
 }
 
 export interface CheckReply {

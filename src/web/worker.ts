@@ -4,13 +4,13 @@
 // reverse-reference index (bulk.ts). Operations beyond viewing come from the
 // registry (ops.ts) and are offered only when present there.
 
-import { init, loadBtf, Btf, BtfError, KIND_NAMES, sniff, DEFAULT_MAX_DECOMPRESSED } from "../index.js";
+import { init, loadBtf, unwrap, readElf, Btf, BtfError, KIND_NAMES, sniff, DEFAULT_MAX_DECOMPRESSED, DROPPED_SIGNATURE } from "../index.js";
 import * as api from "../index.js";
-import { findOp, opNames, type OpCase } from "./ops.js";
+import { findOp, opNames, hasDistilledBase, type OpCase } from "./ops.js";
 import { NameIndex } from "./search.js";
 import { typeNames, typeKinds, ReverseIndex } from "./bulk.js";
 import { typeLabel, memberRows, layoutSegments, kindName, KINDS } from "./describe.js";
-import type { Envelope, Request, Reply, DocInfo, Hit, SearchReply, TypeDetails, Caps, OpenMode } from "./protocol.js";
+import type { Envelope, Request, Reply, DocInfo, Hit, SearchReply, TypeDetails, Caps, OpenMode, Download } from "./protocol.js";
 
 interface Doc {
   info: DocInfo;
@@ -18,6 +18,8 @@ interface Doc {
   names: NameIndex;
   rev: ReverseIndex;
   base?: Doc;
+  /** A module opened from a .ko: the ELF file (decompressed), kept to write the distilled .ko from. */
+  ko?: Uint8Array;
 }
 
 const docs = new Map<number, Doc>();
@@ -139,7 +141,25 @@ async function parseAs(bytes: Uint8Array, name: string, mode: OpenMode, baseDoc?
     return { btf: await loadBtf(bytes, { base: base.btf, file: name }), base };
   }
   try {
-    return { btf: await loadBtf(bytes, { file: name }) };
+    const btf = await loadBtf(bytes, { file: name });
+    // A .ko with .BTF.base reads on its own (on that distilled base); with a
+    // kernel open, read it as a module of that kernel (relocated, as libbpf's
+    // btf__parse_split does), or on its own when it does not relocate there.
+    const distilled = btf.source?.distilledBase;
+    if (distilled && base && mode === "auto") {
+      let onKernel: Btf | undefined;
+      try {
+        onKernel = await loadBtf(bytes, { base: base.btf, file: name });
+      } catch (e) {
+        if (!(e instanceof BtfError)) throw e;
+      }
+      if (onKernel) {
+        btf.free();
+        distilled.free();
+        return { btf: onKernel, base };
+      }
+    }
+    return { btf };
   } catch (e) {
     if (mode === "base" || !(e instanceof BtfError)) throw e;
     // Module BTF does not stand alone: retry on the kernel, or say what is missing.
@@ -156,15 +176,32 @@ async function parseAs(bytes: Uint8Array, name: string, mode: OpenMode, baseDoc?
   }
 }
 
+/** Why a module cannot be offered as a distilled .ko, or null when it can. */
+function distillKoBlocker(btf: Btf, ko: Uint8Array | undefined): string | null {
+  if (!findOp("distill-ko")) return "distill to .ko is not in this build of btfkit";
+  if (!ko) return "opened as raw BTF, not a .ko: there is no module file to rewrite (open the .ko itself)";
+  if (hasDistilledBase(btf)) return "this .ko has .BTF.base already: it is distilled";
+  return null;
+}
+
 async function open(req: number, body: Extract<Request, { op: "open" }>): Promise<DocInfo> {
   const t0 = now();
   const read = await readBlob(req, body.file);
   const gunzipped = await nativeGunzip(req, read);
-  const bytes = gunzipped ?? read;
+  // The other wrappers (xz, zstd, lz4, bzImage) are peeled here rather than in
+  // loadBtf, so a module's .ko is at hand for the distilled .ko download.
+  let unwrapped;
+  try {
+    unwrapped = await unwrap(gunzipped ?? read);
+  } catch (e) {
+    throw e instanceof BtfError && !e.file ? e.withFile(body.name) : e;
+  }
+  const layers = [...(gunzipped ? ["gzip"] : []), ...unwrapped.layers];
   const t1 = now();
   progress(req, "parsing", 0, 1);
-  const { btf, base } = await parseAs(bytes, body.name, body.mode, body.baseDoc);
-  if (gunzipped && btf.source) btf.source.layers = ["gzip", ...btf.source.layers];
+  const { btf, base } = await parseAs(unwrapped.bytes, body.name, body.mode, body.baseDoc);
+  if (btf.source) btf.source.layers = layers;
+  const ko = base && unwrapped.kind === "elf" ? unwrapped.bytes : undefined;
   const t2 = now();
   try {
     progress(req, "indexing names", 0, 1);
@@ -191,9 +228,11 @@ async function open(req: number, body: Extract<Request, { op: "open" }>): Promis
       header: { hdrLen: h.hdrLen, typeLen: h.typeLen, strLen: h.strLen, flags: h.flags, endian: h.endian },
       pointerSize: btf.pointerSize ?? null,
       kinds: Object.entries(btf.kindCounts()),
+      sections: btf.source?.sections ?? [],
+      distillKo: base ? distillKoBlocker(btf, ko) : "a kernel is not distilled: open one of its modules (.ko)",
       ms: { read: t1 - t0, parse: t2 - t1, names: t3 - t2, refs: t4 - t3 },
     };
-    docs.set(doc, { info, btf, names, rev, base });
+    docs.set(doc, { info, btf, names, rev, base, ko });
     return info;
   } catch (e) {
     btf.free();
@@ -360,16 +399,19 @@ async function check(body: Extract<Request, { op: "check" }>): Promise<unknown> 
   return { results };
 }
 
-async function download(body: Extract<Request, { op: "download" }>): Promise<{ name: string; bytes: Uint8Array }> {
+async function download(body: Extract<Request, { op: "download" }>): Promise<Download> {
   const op = findOp(body.what);
   if (!op) throw new BtfError("UNSUPPORTED", `${body.what} is not in this build of btfkit yet`);
   const d = getDoc(body.doc);
-  const c: OpCase = { id: d.info.name, btf: d.btf, kernel: d.base?.btf };
-  if (!op.applies(c)) throw new BtfError("USAGE", `${body.what} does not apply to ${d.info.name}`);
+  const c: OpCase = { id: d.info.name, btf: d.btf, kernel: d.base?.btf, ko: d.ko };
+  if (!op.applies(c)) throw new BtfError("USAGE", `${body.what} does not apply to ${d.info.name}${body.what === "distill-ko" && d.info.distillKo ? `: ${d.info.distillKo}` : ""}`);
   // "distill-ko" -> loop.distilled.ko; other operations -> <module>.<op>.bin
   const stem = d.info.name.replace(/(\.(gz|xz|zst|lz4))?$/, "").replace(/\.(ko|btf)$/, "");
   const name = body.what === "distill-ko" ? `${stem}.distilled.ko` : `${stem}.${body.what}.bin`;
-  return { name, bytes: await op.run(api, c) };
+  const bytes = await op.run(api, c);
+  // The CLI's warning: the signature covered the old bytes and is not carried over.
+  const warnings = body.what === "distill-ko" && d.ko && readElf(d.ko).signature ? [`${d.info.name}: ${DROPPED_SIGNATURE}`] : [];
+  return { name, bytes, warnings };
 }
 
 async function handle(env: Envelope): Promise<void> {

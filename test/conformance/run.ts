@@ -11,6 +11,8 @@ import { OPS, type Api, type OpCase } from "../../src/web/ops.ts";
 
 export const KERNELS = ["k61-50", "k61-47"] as const;
 export const MODULES = ["loop", "tcp_bbr", "veth"] as const;
+/** Modules as .ko files (test/fixtures/<kernel>/ko/<m>.ko.gz), for the operations that rewrite the file (distill-ko). */
+export const KOS = [["k61-50", "tcp_bbr"]] as const;
 
 /** Fixture files the suite reads, relative to test/fixtures/. */
 export function fixtureFiles(): string[] {
@@ -19,6 +21,7 @@ export function fixtureFiles(): string[] {
     out.push(`${k}/vmlinux.btf.gz`);
     for (const m of MODULES) out.push(`${k}/modules/${m}.btf.gz`);
   }
+  for (const [k, m] of KOS) out.push(`${k}/ko/${m}.ko.gz`);
   return out;
 }
 
@@ -60,6 +63,14 @@ export async function runConformance(api: Api, read: (rel: string) => Promise<Ui
       const btf = await api.loadBtf(await read(rel), { base: kernel, file: rel });
       cases.push({ id: `${k}/${m}`, btf, kernel, target: kernels.get(other), targetName: other });
     }
+  }
+  for (const [k, m] of KOS) {
+    const rel = `${k}/ko/${m}.ko.gz`;
+    const kernel = kernels.get(k)!;
+    const other = KERNELS.find((x) => x !== k)!;
+    const ko = (await api.unwrap(await read(rel))).bytes;
+    const btf = await api.loadBtf(ko, { base: kernel, file: rel });
+    cases.push({ id: `${k}/${m}.ko`, btf, kernel, target: kernels.get(other), targetName: other, ko });
   }
   const hashes: Record<string, string> = {};
   const sizes: Record<string, number> = {};
