@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { writeCpio, CpioEntry } from "./cpio.js";
 
 export const OLD = "6.12.95+deb12-cloud-amd64";
@@ -121,7 +122,7 @@ export function ensureCache(): string[] {
 /** The static loader, built at test time. */
 export function buildLoader(work: string): string {
   const out = join(work, "loader");
-  run("gcc", ["-static", "-Os", "-o", out, join(dirname(new URL(import.meta.url).pathname), "loader.c")]);
+  run("gcc", ["-static", "-Os", "-o", out, join(dirname(fileURLToPath(import.meta.url)), "loader.c")]);
   return out;
 }
 

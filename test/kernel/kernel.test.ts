@@ -51,6 +51,13 @@ function taintText(t: number): string {
   return `${t}${letters ? ` (${letters})` : ""}`;
 }
 
+/** What the kernel logged while /init loaded the modules (its lines after "Run /init", minus init's argv and environment). */
+function afterInit(dmesg: string): string {
+  const l = dmesg.split("\n").map((x) => x.replace(/^\[[ \d.]+\] ?/, ""));
+  const at = l.findIndex((x) => x.startsWith("Run /init"));
+  return l.slice(at + 1).filter((x) => x && !/^\s|^with (arguments|environment):/.test(x)).join(" | ");
+}
+
 function bootLine(name: string, b: BootResult): string {
   return `boot ${name}: ${b.ok ? "ok" : "FAILED"} after ${b.attempts.length} attempt(s), wall ${b.attempts.map((a) => (a.ms / 1000).toFixed(1) + " s" + (a.why ? ` (${a.why})` : "")).join(", ")}`;
 }
@@ -163,7 +170,9 @@ describe("real kernel (qemu): distilled modules load with their BTF relocated", 
       lines.push(`tcp_bbr (distilled, ${remapped.get("tcp_bbr")} .BTF_ids remapped): init ${bootD.loads.get("tcp_bbr") === 0 ? "succeeded" : `failed (errno ${bootD.loads.get("tcp_bbr")})`}; tcp_available_congestion_control = "${bootD.congestion}"`);
       const stale = bootP.loads.get("tcp_bbr-stale-ids");
       lines.push(`tcp_bbr distilled with its .BTF_ids NOT remapped: errno ${stale}${stale === 22 ? " (EINVAL)" : ""}; plain tcp_bbr then: errno ${bootP.loads.get("tcp_bbr")}, congestion control "${bootP.congestion}"`);
-      lines.push(`taint: distilled boot ${taintText(bootD.taint)}, plain boot ${taintText(bootP.taint)}; kernel said: ${[...new Set((bootD.dmesg + "\n" + bootP.dmesg).split("\n").filter((l) => /BTF|btf/.test(l)).map((l) => l.replace(/^\[[ \d.]+\]\s*/, "")))].slice(0, 8).join(" | ")}`);
+      lines.push(`taint: distilled boot ${taintText(bootD.taint)}, plain boot ${taintText(bootP.taint)}`);
+      lines.push(`kernel log after /init, distilled boot: ${afterInit(bootD.dmesg)}`);
+      lines.push(`kernel log after /init, plain boot: ${afterInit(bootP.dmesg)}`);
       console.log(lines.join("\n"));
       if (keep) console.log(`kernel test: work dir kept at ${work}`);
 

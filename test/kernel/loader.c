@@ -4,11 +4,18 @@
  * need them. Usage: loader FLAGS MODULE.ko...  For each module it prints
  * one line "@@LOAD <file> <errno>" (0 = loaded).
  *
- * FLAGS is what `modprobe --force` passes: MODULE_INIT_IGNORE_MODVERSIONS (1)
- * makes the kernel pretend there is no __versions section (check_version then
- * force-loads, taint F, needs CONFIG_MODULE_FORCE_LOAD), and
- * MODULE_INIT_IGNORE_VERMAGIC (2) skips the vermagic string, which without
- * __versions would be compared whole, release included (same_magic).
+ * FLAGS is what `modprobe --force` passes (checked against Linux 6.12):
+ * - MODULE_INIT_IGNORE_MODVERSIONS (1): kernel/module/main.c sets
+ *   info->index.vers = 0 ("pretend no __versions section"), and
+ *   check_version() in kernel/module/version.c then calls try_to_force_load()
+ *   for every symbol instead of comparing CRCs: allowed with
+ *   CONFIG_MODULE_FORCE_LOAD=y, taint F. This alone is modprobe
+ *   --force-modversion, and it is not enough across releases:
+ * - check_modinfo() compares vermagic with same_magic(modmagic, vermagic,
+ *   info->index.vers), which skips the leading release word only when the
+ *   module has __versions. With them ignored the whole string is compared,
+ *   and 6.12.95+deb12 != 6.12.117+deb13: ENOEXEC. MODULE_INIT_IGNORE_VERMAGIC
+ *   (2) drops the comparison (try_to_force_load "bad vermagic" instead).
  */
 #define _GNU_SOURCE
 #include <errno.h>
