@@ -19,7 +19,7 @@ import { init } from "../../src/index.js";
 import { unwrap } from "../../src/input.js";
 import { elfBtfSections } from "../../src/elf.js";
 import {
-  OLD, NEW, MODULES, CACHE, which, cacheWarm, ensureCache, buildLoader, buildInitramfs, boot, kernelDir, readBytes, BootResult,
+  OLD, NEW, MODULES, CACHE, which, cacheWarm, ensureCache, buildLoader, buildInitramfs, boot, kernelDir, readBytes, parseConsole, BootResult,
 } from "./harness.js";
 
 const REQUIRE = process.env.BTFKIT_KERNEL_TEST === "require";
@@ -64,6 +64,21 @@ function bootLine(name: string, b: BootResult): string {
 
 describe("real kernel (qemu): distilled modules load with their BTF relocated", () => {
   beforeAll(async () => { await init(); });
+
+  it("reads a serial console transcript (CRLF, firmware output on the first line)", () => {
+    const blob = Uint8Array.from([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0xff]);
+    const b64 = Buffer.from(blob).toString("base64");
+    const text = `SeaBIOS\r\n\x1b[2J@@BOOTED ${NEW}\r\n@@LOAD /m/dummy.ko 0\r\n@@LOAD /m/tcp_bbr-stale-ids.ko 22\r\n` +
+      `@@BTF dummy BEGIN\r\n${b64.slice(0, 4)}\r\n${b64.slice(4)}\r\n@@BTF dummy END\r\n@@NOBTF veth\r\n@@CC reno cubic bbr\r\n` +
+      `@@TAINT 8194\r\n@@DMESG BEGIN\r\n[    3.4] Run /init as init process\r\n[    3.5] dummy: loaded\r\n@@DMESG END\r\n@@DONE\r\n`;
+    const p = parseConsole(text);
+    expect(p.release).toBe(NEW);
+    expect([...p.loads]).toEqual([["dummy", 0], ["tcp_bbr-stale-ids", 22]]);
+    expect(equalBytes(p.btf.get("dummy")!, blob)).toBe(true);
+    expect([...p.noBtf]).toEqual(["veth"]);
+    expect([p.congestion, p.taint, taintText(p.taint)]).toEqual(["reno cubic bbr", 8194, "8194 (FE)"]);
+    expect(afterInit(p.dmesg)).toBe("dummy: loaded");
+  });
   it("6.12.95 modules, distilled by the CLI, on 6.12.117; undistilled ones as check predicts", async (ctx) => {
     if (missingTools.length) {
       const msg = `kernel test: missing ${missingTools.join(", ")}`;
