@@ -71,6 +71,22 @@ describe("check on fixtures", () => {
     expect(j.results[0].ok).toBe(true);
     expect(j.results[0].plain).toBeUndefined(); // it carries .BTF.base: no plain-split judgement
   });
+
+  it("a plain .ko (no .BTF.base) is judged by its .BTF bytes, as the raw split blob is", () => {
+    // Found by the real-kernel test: check used to parse the .ko's split .BTF without a base and fail (exit 2).
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-check-"));
+    const ko = join(dir, "tcp_bbr.ko");
+    writeFileSync(ko, fixture("k61-50/ko/tcp_bbr.ko.gz"));
+    const args = ["--kernel", fixturePath("k61-47/vmlinux.btf.gz"), "--kernel", fixturePath("k61-50/vmlinux.btf.gz"), "--built-against", fixturePath("k61-50/vmlinux.btf.gz"), "--json"];
+    const r = cli(["check", ko, ...args]);
+    expect(r.code, r.stderr).toBeLessThan(2);
+    const raw = cli(["check", fixturePath("k61-50/modules/tcp_bbr.btf.gz"), ...args]);
+    const strip = (s: Buffer) => JSON.parse(s.toString()).results.map((x: { module?: string }) => ({ ...x, module: "" }));
+    const got = strip(r.stdout);
+    expect(got).toEqual(strip(raw.stdout));
+    expect(got[1].plain.verdict).toBe("exact");
+    expect(["dropped", "wrong"]).toContain(got[0].plain.verdict);
+  });
 });
 
 /** Kernel with struct inner { int a; int b; } (fields swapped when `swap`), and a module embedding it. */

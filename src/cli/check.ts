@@ -10,6 +10,7 @@ import { BtfError } from "../errors.js";
 import { Btf } from "../btf.js";
 import { loadBtf } from "../load.js";
 import { unwrap } from "../input.js";
+import { elfBtfSections } from "../elf.js";
 import { Checker, CheckReport, KernelInput, ModuleInput } from "../check.js";
 
 export const spec: VerbSpec = {
@@ -38,7 +39,11 @@ async function loadKernels(paths: string[], cache: Map<string, KernelInput>): Pr
 async function loadModule(path: string): Promise<ModuleInput> {
   const u = await unwrap(readInput(path));
   if (u.kind === "elf") {
-    // A .ko: with .BTF.base it carries its own distilled base; without, its .BTF is plain split BTF.
+    // A .ko: with .BTF.base it carries its own distilled base; without, its .BTF is plain split BTF,
+    // which cannot be parsed without the vmlinux it was built on: the kernel judges the section's
+    // bytes as they stand, and so does the checker.
+    const secs = elfBtfSections(u.bytes);
+    if (!secs.btfBase) return { name: path, raw: u.bytes.slice(secs.btf.offset, secs.btf.offset + secs.btf.size) };
     const btf = await loadBtf(u.bytes, { file: path });
     const db = btf.source?.distilledBase;
     if (db) return { name: path, distilled: { split: btf, base: db } };
