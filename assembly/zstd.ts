@@ -838,7 +838,7 @@ function decodeFrame(p: usize, end: usize, out: ByteSink): usize {
       if (type == 0 && end - p < <usize>bsize) { bad(p, "raw block truncated"); return 0; }
       if (type == 1 && p >= end) { bad(p, "RLE block truncated"); return 0; }
       if (<u64>bsize > gMax - len) { tooLarge(bp); return 0; }
-      reserve(out, len + bsize, false);
+      reserve(out, len + bsize, last != 0);
       if (type == 0) {
         memory.copy(out.ptr + <usize>len, p, bsize);
         p += bsize;
@@ -853,7 +853,9 @@ function decodeFrame(p: usize, end: usize, out: ByteSink): usize {
       let room: u64 = capRoom < <u64>blockMax ? capRoom : <u64>blockMax;
       const byFcs = fcsRoom < room;
       if (byFcs) room = fcsRoom;
-      reserve(out, len + room, false);
+      // A last block grows the buffer by what it may need, not by doubling:
+      // a buffer sized from a hint then ends at most 128 KiB too large.
+      reserve(out, len + room, last != 0);
       const r = decodeBlock(p, bsize, out.ptr + <usize>len, <usize>room, out.ptr + <usize>frameOff, blockMax);
       if (r == -1) return 0;
       if (r == -2) {

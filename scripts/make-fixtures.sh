@@ -7,7 +7,7 @@
 set -euo pipefail
 S=${SHARED:-../shared}; C=$S/corpus; G=$S/golden; F=test/fixtures
 MODS="loop tcp_bbr cast_common veth bridge nf_conntrack zl10353"
-find "$F" -mindepth 1 -maxdepth 1 ! -name wrapped -exec rm -rf {} +; mkdir -p "$F"
+find "$F" -mindepth 1 -maxdepth 1 ! -name wrapped ! -name zstd -exec rm -rf {} +; mkdir -p "$F"
 for k in k61-50 k61-47; do
   mkdir -p "$F/$k/modules" "$F/golden/raw/$k" "$F/golden/distill/$k"
   cp "$C/$k/vmlinux.btf.gz" "$F/$k/"

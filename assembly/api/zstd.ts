@@ -15,7 +15,8 @@ export function zstdDecode(ptr: usize, len: u32, max: f64, sizeHint: f64): bool 
   clearError();
   const cap = max > 0 ? max : 0;
   // Without a hint, 4x the input is a typical ratio; the buffer doubles from there.
-  let initial = sizeHint > 0 ? sizeHint : <f64>len * 4;
+  // A hint gets one block of headroom: the last block reserves its maximum.
+  let initial = sizeHint > 0 ? sizeHint + 131072 : <f64>len * 4;
   if (initial < 65536) initial = 65536;
   if (initial > cap) initial = cap;
   if (initial > 0x3ff00000) initial = 0x3ff00000;

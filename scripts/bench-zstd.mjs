@@ -1,0 +1,38 @@
+// Time the core's zstd decoder against fzstd on a kernel's bzImage payload:
+//   node scripts/bench-zstd.mjs [vmlinuz]   (after npm run build)
+// Default: the real-kernel test's cached Debian 6.12 image.
+import { readFileSync, existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { init, unwrapSync, wasmMemoryBytes } from "../dist/index.js";
+
+const path = process.argv[2] ?? join(homedir(), ".cache/btfkit/kernel-test/6.12.95+deb12-cloud-amd64/vmlinuz");
+if (!existsSync(path)) { console.log(`no ${path}`); process.exit(0); }
+const file = new Uint8Array(readFileSync(path));
+await init();
+const sha = (b) => createHash("sha256").update(b).digest("hex").slice(0, 16);
+
+// Best of 3 for the core (bzImage peeling is a subarray; the time is zstd's).
+let best = Infinity, out;
+for (let i = 0; i < 3; i++) {
+  const t0 = performance.now();
+  const u = unwrapSync(file);
+  const t = performance.now() - t0;
+  if (t < best) best = t;
+  out = u;
+}
+console.log(`layers ${out.layers.join(" -> ")}: ${out.bytes.length} bytes, sha256 ${sha(out.bytes)}`);
+console.log(`core zstd: ${best.toFixed(0)} ms, ${(out.bytes.length / 1e6 / (best / 1000)).toFixed(0)} MB/s; wasm memory ${(wasmMemoryBytes() / 1048576).toFixed(1)} MiB`);
+
+let fzstd;
+try { fzstd = await import("fzstd"); } catch { console.log("fzstd not installed"); process.exit(0); }
+// The payload as unwrap finds it: setup sectors, payload_offset/length, minus the appended size.
+const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+const setup = (file[0x1f1] || 4) + 1;
+const start = setup * 512 + dv.getUint32(0x248, true);
+const payload = file.subarray(start, start + dv.getUint32(0x24c, true) - 4);
+const t0 = performance.now();
+const ref = fzstd.decompress(payload);
+const t = performance.now() - t0;
+console.log(`fzstd: ${t.toFixed(0)} ms, ${(ref.length / 1e6 / (t / 1000)).toFixed(1)} MB/s, sha256 ${sha(ref)} (${sha(ref) === sha(out.bytes) ? "same" : "DIFFERENT"})`);
