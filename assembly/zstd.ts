@@ -30,6 +30,8 @@ export const SLACK: u32 = 32;
 const BLOCK_MAX: u32 = 128 * 1024;
 /** The largest output the core agrees to hold (TLSF blocks are < 1 GiB). */
 const CORE_MAX: u64 = (1 << 30) - (1 << 20);
+/** Declared sizes above this ratio to the input are not used to pre-size buffers. */
+export const PLAUSIBLE_RATIO: u64 = 64;
 
 // ---- code tables (RFC 8878 3.1.1.3.2.1) --------------------------------
 
@@ -115,7 +117,8 @@ function bad(p: usize, msg: string): bool {
   return fail(Err.BAD_COMPRESSED, <i64>(p - gSrc), 0, "zstd: " + msg);
 }
 
-function initScratch(): void {
+/** Allocate the decoder's tables once (before the big buffers, so they do not split the heap). */
+export function zstdInit(): void {
   if (scratch != 0) return;
   scratch = heap.alloc(SCRATCH_SIZE);
   memory.fill(scratch, 0, SCRATCH_SIZE);
@@ -808,7 +811,10 @@ function decodeFrame(p: usize, end: usize, out: ByteSink): usize {
   const frameOff = <u64>out.len;
   if (hasFcs) {
     if (fcs > gMax - frameOff) { tooLarge(hdr); return 0; }
-    reserve(out, frameOff + fcs, true);
+    // Sized once from the declared size, unless the claim is implausible
+    // for the input left (a 20-byte frame declaring 500 MB): then the
+    // buffer grows as blocks actually produce bytes.
+    if (fcs <= <u64>(end - p) * PLAUSIBLE_RATIO) reserve(out, frameOff + fcs, true);
   }
   hufValid = false;
   unchecked(tabValid[0] = false);
@@ -888,7 +894,7 @@ function decodeFrame(p: usize, end: usize, out: ByteSink): usize {
  * are skipped). At most `max` bytes are produced: TOO_LARGE beyond that.
  */
 export function zstdDecompress(src: usize, len: usize, out: ByteSink, max: u64): bool {
-  initScratch();
+  zstdInit();
   gSrc = src;
   gMax = max < CORE_MAX ? max : CORE_MAX;
   const end = src + len;

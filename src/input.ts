@@ -89,7 +89,9 @@ function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
  * zstd through the core: the input is copied into wasm memory, decoded there
  * (cap checked before allocating when the frame declares its size, block by
  * block otherwise) and the output copied out once; both wasm buffers are
- * freed, but the wasm memory keeps its high-water mark (~input + output).
+ * freed, but the wasm memory keeps its high-water mark (~input + output,
+ * ~70 MB after a 60 MB kernel: acceptable for the CLI and a page; see
+ * assembly/api/zstd.ts for repeated decodes).
  * `sizeHint` (a bzImage's appended size) only sizes the first allocation.
  * Needs the core initialised (unwrap() does it; unwrapSync() callers have).
  */
