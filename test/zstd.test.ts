@@ -10,9 +10,9 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync, readdirSy
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { init, BtfError, unwrap, loadBtfSync, wasmMemoryBytes } from "../src/index.js";
-import { unzstdCapped, DEFAULT_MAX_DECOMPRESSED } from "../src/input.js";
+import { tmpdir, homedir } from "node:os";
+import { init, BtfError, unwrap, unwrapSync, loadBtfSync, wasmMemoryBytes } from "../src/index.js";
+import { unzstdCapped, bzImagePayload, DEFAULT_MAX_DECOMPRESSED } from "../src/input.js";
 import { fixture, FIXTURES, HAS_CORPUS, CORPUS } from "./helpers.js";
 
 const ZDIR = join(FIXTURES, "zstd");
@@ -90,6 +90,18 @@ describe("zstd: vendored fixtures", () => {
     expect(wasmMemoryBytes()).toBe(before);
     // Exactly at the cap is allowed.
     expect(decode(z, 300000).length).toBe(300000);
+  });
+
+  it("an implausible declared size (400 MB in 23 bytes) is not allocated up front", () => {
+    const f = new Uint8Array(4 + 1 + 4 + 3 + 10);
+    f.set([0x28, 0xb5, 0x2f, 0xfd, 0xa0]); // single segment, 4-byte content size
+    new DataView(f.buffer).setUint32(5, 400e6, true);
+    f.set([(10 << 3) | 1, 0, 0], 9); // last raw block of 10 bytes
+    const before = wasmMemoryBytes();
+    const err = decodeError(f).err as BtfError;
+    expect(err.code).toBe("BAD_COMPRESSED");
+    expect(err.message).toMatch(/content size/);
+    expect(wasmMemoryBytes() - before).toBeLessThan(4 << 20);
   });
 
   it("refuses dictionaries, reserved bits and trailing garbage with BAD_COMPRESSED", () => {
@@ -268,6 +280,22 @@ describe.skipIf(!ZSTD_CLI)("zstd: differential against the zstd CLI", () => {
     });
     return ok;
   }
+});
+
+const VMLINUZ = join(homedir(), ".cache/btfkit/kernel-test/6.12.95+deb12-cloud-amd64/vmlinuz");
+describe.skipIf(!existsSync(VMLINUZ) || !ZSTD_CLI)("zstd: the Debian 6.12 kernel payload (kernel-test cache)", () => {
+  it("decodes like `zstd -d`; time and wasm memory high-water reported", () => {
+    const file = new Uint8Array(readFileSync(VMLINUZ));
+    const t0 = performance.now();
+    const u = unwrapSync(file);
+    const ms = performance.now() - t0;
+    expect(u.layers).toEqual(["bzimage", "zstd"]);
+    const { payload } = bzImagePayload(file);
+    const r = spawnSync(ZSTD_CLI!, ["-d", "-c", "-q"], { input: payload.subarray(0, payload.length - 4), maxBuffer: 1 << 30 });
+    expect(r.status).toBe(0);
+    expect(sha256(u.bytes)).toBe(sha256(new Uint8Array(r.stdout)));
+    console.log(`zstd: vmlinuz payload ${payload.length} -> ${u.bytes.length} bytes in ${ms.toFixed(0)} ms (first decode in this process, copies included); wasm memory ${(wasmMemoryBytes() / 1048576).toFixed(1)} MiB`);
+  }, 60_000);
 });
 
 describe("zstd: wiring", () => {
