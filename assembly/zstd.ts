@@ -719,7 +719,10 @@ function decodeBlock(p: usize, size: usize, dst: usize, room: usize, frameStart:
     if (offset == 0 || <usize>offset > op - frameStart) { bad(end, "match offset before the frame start"); return -1; }
     let src = op - offset;
     const mend = op + ml;
-    if (offset >= 16) {
+    if (<usize>offset >= <usize>ml && ml > 64) {
+      // A long match that does not overlap itself: the engine's memmove.
+      memory.copy(op, src, ml);
+    } else if (offset >= 16) {
       while (op < mend) {
         store<u64>(op, load<u64>(src));
         store<u64>(op, load<u64>(src, 8), 8);
