@@ -110,7 +110,7 @@ export function lz4Bomb(len, blocks = 1) {
 
 /** An x86 bzImage around a compressed payload (boot protocol 2.15, setup_sects 3). */
 export function bzImage(payload, { version = 0x20f, setupSects = 3, offsetDelta = 0, lengthDelta = 0 } = {}) {
-  const setup = new Uint8Array((setupSects + 1) * 512);
+  const setup = new Uint8Array(((setupSects || 4) + 1) * 512); // 0 means 4 (boot protocol)
   setup[0x1f1] = setupSects;
   setup[0x1fe] = 0x55; setup[0x1ff] = 0xaa;
   setup.set([0x48, 0x64, 0x72, 0x53], 0x202);
