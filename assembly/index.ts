@@ -287,3 +287,4 @@ export * from "./api/transform";
 export * from "./api/web";
 export * from "./api/dedup";
 export * from "./api/dumpc";
+export * from "./api/limits";

@@ -66,7 +66,7 @@ export const httpFamily = {
       const s = rng.pick(st.mods);
       body = s.bytes;
       bodyDesc = s.name;
-      if (rng.chance(0.6)) {
+      if (rng.chance(0.4)) {
         const m = rng.pick(["bitflip", "headerExtreme", "inflateVlen", "corruptId", "corruptStrOff", "makeCycle", "kindChange", "truncateAtBoundary"]);
         body = MUTATORS[m](body, rng, s.info);
         bodyDesc += `+${m}`;
@@ -80,7 +80,7 @@ export const httpFamily = {
     // Kernels and other parameters, in the query and/or the form.
     const kernels = [];
     const nk = rng.pick([0, 1, 1, 1, 2, 2, 3, 17]);
-    for (let i = 0; i < nk; i++) kernels.push(rng.chance(0.6) ? rng.pick(CONFIGURED) : rng.pick(HOSTILE_NAMES));
+    for (let i = 0; i < nk; i++) kernels.push(rng.chance(0.75) ? rng.pick(CONFIGURED) : rng.pick(HOSTILE_NAMES));
     const builtAgainst = rng.chance(0.6) ? (rng.chance(0.8) ? "k61-50" : rng.pick(HOSTILE_NAMES)) : undefined;
     const useForm = rng.chance(0.35);
     const q = [];
