@@ -54,7 +54,7 @@ export const RESULT_LIMIT: u32 = 0x1fff0000;
 /** A fresh sink for an operation's output; the previous result is freed. */
 export function newResult(initial: u32): ByteSink {
   freeResult();
-  const s = new ByteSink(initial);
+  const s = new ByteSink(initial < RESULT_LIMIT ? initial : RESULT_LIMIT);
   s.limit = RESULT_LIMIT;
   result = s;
   return s;

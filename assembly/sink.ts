@@ -38,6 +38,7 @@ export class ByteSink {
     }
     let c = <u64>this.cap;
     while (c < need) c <<= 1;
+    if (this.limit != 0 && c > <u64>this.limit) c = <u64>this.limit; // need fits: checked above
     if (c > 0x7fff0000) c = need; // let the allocator fail loudly rather than overflow
     this.ptr = heap.realloc(this.ptr, <usize>c);
     this.cap = <u32>c;

@@ -104,9 +104,9 @@ function unzstdCapped(b: Uint8Array, max: number): Uint8Array {
   const fcs = zstdFrameContentSize(b);
   if (fcs !== undefined && fcs > max) throw tooLarge("zstd", max);
   // Streaming, block by block (at most 128 KiB each), so the cap holds
-  // whatever the frame header claims or leaves out: fuzz seed=5 case=2 was a
-  // 16 KB frame of RLE blocks without a content size that one-shot
-  // decompress() expanded to 500 MB before the cap was checked.
+  // whatever the frame header claims or leaves out: a 16 KB frame of RLE
+  // blocks without a content size (the fuzzer's zstd-rle-512MiB bomb) was
+  // expanded to 512 MiB by one-shot decompress() before the cap was checked.
   const chunks: Uint8Array[] = [];
   let total = 0;
   const d = new ZstdDecompress((chunk) => {
