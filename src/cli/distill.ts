@@ -10,7 +10,7 @@
 // kernel loads unsigned modules (tainting it) unless MODULE_SIG_FORCE is set.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, readInput, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadFile, readInput, validateLevel, writeOutputsAtomic } from "./io.js";
 import { loadBtf } from "../load.js";
 import { unwrap } from "../input.js";
 import { remapBtfIds, replaceElfSections } from "../elf.js";
@@ -64,6 +64,6 @@ export async function run(argv: string[]): Promise<number> {
     if (remapped) process.stderr.write(`btfkit distill: remapped ${remapped} ids in .BTF_ids\n`);
     files.push([koOut, w.bytes]);
   }
-  for (const [path, bytes] of files) writeOutputAtomic(path, bytes);
+  writeOutputsAtomic(files);
   return 0;
 }
