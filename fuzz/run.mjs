@@ -2,6 +2,7 @@
 // The fuzz harness:
 //   npm run fuzz -- --cases N --seed S [--family raw,elf,...] [--case K]
 //                   [--heavy-every N] [--time-limit-ms T] [--quiet]
+// (families: raw, elf, wrapped, check, http, gen)
 // Families (one file each, fuzz/family-*.mjs) mutate their seeds with
 // knowledge of the structure (BTF records, ELF section tables, container
 // headers, HTTP requests) and drive their entry points; cases go round-robin
@@ -12,7 +13,7 @@
 //   - each case finishes in under 1 s;
 //   - wasm memory stays bounded (in proportion to the input, capped);
 //   - Object.prototype is untouched;
-//   - outputs are deterministic (every 16th case runs its outputs twice);
+//   - outputs are deterministic (every 16th case of a family runs its outputs twice);
 // plus each family's own (see the family files). Findings are printed with
 // the seed and case that reproduce them; fixed ones are kept as regression
 // tests in test/fuzz-regressions.test.ts.
@@ -26,10 +27,11 @@ import { elfFamily } from "./family-elf.mjs";
 import { wrappedFamily } from "./family-wrapped.mjs";
 import { checkFamily } from "./family-check.mjs";
 import { httpFamily } from "./family-http.mjs";
+import { genFamily } from "./family-gen.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export const FAMILIES = [rawFamily, elfFamily, wrappedFamily, checkFamily, httpFamily];
+export const FAMILIES = [rawFamily, elfFamily, wrappedFamily, checkFamily, httpFamily, genFamily];
 
 export async function loadSeeds() {
   const gz = (p) => new Uint8Array(gunzipSync(readFileSync(p)));
@@ -130,9 +132,11 @@ export async function fuzz({ cases, seed, families, onlyCase, timeLimitMs = 1000
       finding(`${what} threw ${e?.constructor?.name}: ${e?.message}${e?.stack ? " @ " + String(e.stack).split("\n").slice(1, 3).join(" ").trim() : ""}`);
       return { ok: false, code: "THROW" };
     };
+    // Counted within the family, so every family gets its share whatever the number of families.
+    const nth = Math.floor(i / fams.length);
     const cs = {
-      heavy: i % heavyEvery === 0,
-      checkDeterminism: i % 16 === fi % 16,
+      heavy: nth % heavyEvery === 0,
+      checkDeterminism: nth % 16 === 0,
       describe(d) { desc = d; },
       finding,
       same: sameOutput,
