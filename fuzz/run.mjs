@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The fuzz harness:
-//   npm run fuzz -- --cases N --seed S [--family raw,elf,...] [--case K]
+//   npm run fuzz -- --cases N --seed S [--family raw,elf,...] [--case K[,K2...]]
 //                   [--heavy-every N] [--time-limit-ms T] [--quiet]
 // (families: raw, elf, wrapped, check, http, gen)
 // Families (one file each, fuzz/family-*.mjs) mutate their seeds with
@@ -114,9 +114,11 @@ export async function fuzz({ cases, seed, families, onlyCase, timeLimitMs = 1000
   const memCap = (n) => 256 * 1024 * 1024 + 64 * n;
   const protoSnap = prototypeSnapshot();
   const t0 = Date.now();
-  const first = onlyCase ?? 0;
-  const last = onlyCase !== undefined ? onlyCase + 1 : cases;
-  for (let i = first; i < last; i++) {
+  // onlyCase: one case index or a list of them (replaying the slow ones of a log).
+  const order = onlyCase === undefined ? null : [].concat(onlyCase);
+  const total = order ? order.length : cases;
+  for (let k = 0; k < total; k++) {
+    const i = order ? order[k] : k;
     const fi = i % fams.length;
     const fam = fams[fi];
     const rng = caseRng(seed, i);
@@ -197,7 +199,7 @@ async function main() {
   const r = await fuzz({
     cases, seed, api, service,
     families: fam ? fam.split(",") : undefined,
-    onlyCase: onlyCase !== undefined ? Number(onlyCase) : undefined,
+    onlyCase: onlyCase !== undefined ? onlyCase.split(",").map(Number) : undefined,
     timeLimitMs: Number(arg("--time-limit-ms", "1000")),
     heavyEvery: Number(arg("--heavy-every", "1")),
     quiet: argv.includes("--quiet"),
