@@ -43,13 +43,25 @@ export function dropBtf(h: i32): void {
 
 let result: ByteSink | null = null;
 
+/**
+ * Cap on one operation's output (just under 512 MiB): the host copies it out
+ * and may decode it to a JS string, whose length V8 caps at 2^29 - 24. Past
+ * it the result reads as overflowed (TOO_LARGE) rather than the allocator
+ * trapping: fuzz/extremes, the JSON dump of a struct with vlen 0xffffff.
+ */
+export const RESULT_LIMIT: u32 = 0x1fff0000;
+
 /** A fresh sink for an operation's output; the previous result is freed. */
 export function newResult(initial: u32): ByteSink {
   freeResult();
-  const s = new ByteSink(initial);
+  const s = new ByteSink(initial < RESULT_LIMIT ? initial : RESULT_LIMIT);
+  s.limit = RESULT_LIMIT;
   result = s;
   return s;
 }
+
+/** Did the current result run past RESULT_LIMIT (its bytes are then unusable)? */
+export function resultOverflowed(): bool { return result !== null && result!.overflowed; }
 
 export function freeResult(): void {
   if (result !== null) {

@@ -288,3 +288,4 @@ export * from "./api/web";
 export * from "./api/dedup";
 export * from "./api/dumpc";
 export * from "./api/zstd";
+export * from "./api/limits";

@@ -8,6 +8,15 @@ export class ByteSink {
   ptr: usize = 0;
   len: u32 = 0;
   cap: u32 = 0;
+  /**
+   * Most bytes the sink may hold (0: no limit). A write past it sets
+   * `overflowed` and starts again over the start of the buffer (callers
+   * store right after reserve(), so there must be room), which keeps memory
+   * bounded; the content is garbage from then on and the owner reports
+   * TOO_LARGE instead of handing it out.
+   */
+  limit: u32 = 0;
+  overflowed: bool = false;
 
   constructor(initial: u32 = 256) {
     this.cap = initial < 16 ? 16 : initial;
@@ -21,8 +30,15 @@ export class ByteSink {
   }
 
   private grow(need: u64): void {
+    if (this.limit != 0 && need > <u64>this.limit) {
+      this.overflowed = true;
+      need -= <u64>this.len;
+      this.len = 0;
+      if (need <= <u64>this.cap) return;
+    }
     let c = <u64>this.cap;
     while (c < need) c <<= 1;
+    if (this.limit != 0 && c > <u64>this.limit) c = <u64>this.limit; // need fits: checked above
     if (c > 0x7fff0000) c = need; // let the allocator fail loudly rather than overflow
     this.ptr = heap.realloc(this.ptr, <usize>c);
     this.cap = <u32>c;

@@ -213,6 +213,17 @@ export function writeRaw(btf: Btf, sink: ByteSink, bigEndian: bool, hdrLen: u32)
       if (k == 0 || k > KIND_MAX) return fail(Err.UNSUPPORTED, -1, id, "type [" + id.toString() + "] has a kind that only the layout section describes; write a 32-byte header");
     }
   }
+  if (hdrLen == HDR_LEN_CLASSIC && btf.wide) {
+    // The 24-byte form has 16 vlen bits and 5 kind bits: a record that needs
+    // more would be written with its vlen cut and reserved bits set
+    // (test/extremes.test.ts: a struct with vlen 0xffffff).
+    const cnt = btf.typeCnt();
+    for (let id = btf.startId; id < cnt; id++) {
+      const info = load<u32>(btf.ownRec(id), T_INFO);
+      if (infoVlen(info, true) > 0xffff || infoKind(info, true) > 0x1f)
+        return fail(Err.UNSUPPORTED, -1, id, "type [" + id.toString() + "] has a vlen or kind only the 32-byte header's info profile holds; write a 32-byte header");
+    }
+  }
   const typeLen = btf.typeLen;
   const layoutLen: u32 = keepLayout ? btf.layoutLen : 0;
   const strLen = btf.strLen;

@@ -29,7 +29,7 @@ export function layoutOf(b) {
   const strOff = dv.getUint32(16, true), strLen = dv.getUint32(20, true);
   const recs = [];
   let p = hdrLen + typeOff;
-  const end = p + typeLen;
+  const end = Math.min(p + typeLen, b.length);
   const extra = (kind, vlen) => {
     switch (kind) {
       case 1: case 14: case 17: return 4;

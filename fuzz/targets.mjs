@@ -1,4 +1,5 @@
-// Entry points the fuzzer drives on every input that parses. A target whose
+// Entry points the "raw" family drives on every input that parses (the
+// `heavy` ones on every --heavy-every'th case; 1, every case, by default). A target whose
 // API is not in the bundle yet reports itself unavailable rather than faking
 // a run. Each returns its output so determinism can be checked.
 export const TARGETS = [
@@ -29,12 +30,14 @@ export const TARGETS = [
   },
   {
     name: "dump-c",
+    heavy: true,
     available: (api) => typeof api.Btf.prototype.dumpC === "function",
     deterministic: true,
     run: (_c, btf) => btf.dumpC({ bare: true }),
   },
   {
     name: "distill-relocate",
+    heavy: true,
     available: (api) => typeof api.distill === "function" && typeof api.relocate === "function",
     deterministic: false,
     run({ api, other }, btf) {
@@ -49,6 +52,7 @@ export const TARGETS = [
   },
   {
     name: "dedup",
+    heavy: true,
     available: (api) => typeof api.Btf.prototype.dedup === "function",
     deterministic: true,
     run(_c, btf) { const d = btf.dedup(); const b = d.toBytes(); d.free(); return b; },

@@ -18,6 +18,7 @@ export interface CoreExports {
   errClear(): void;
   resultPtr(): number;
   resultLen(): number;
+  resultOverflowed(): number;
   freeResult(): void;
   __collect(): void;
   [name: string]: any;
@@ -132,8 +133,16 @@ export function copyInCString(s: string, c: CoreExports = wasm()): number {
   return ptr;
 }
 
+/** An output over the core's result cap (~512 MiB) is refused, and freed. */
+function checkResultSize(c: CoreExports): void {
+  if (!c.resultOverflowed()) return;
+  c.freeResult();
+  throw new BtfError("TOO_LARGE", "the output would exceed the 512 MiB result limit");
+}
+
 /** Copy the result sink out and free it. */
 export function takeResult(c: CoreExports = wasm()): Uint8Array {
+  checkResultSize(c);
   const ptr = c.resultPtr();
   const len = c.resultLen();
   const out = new Uint8Array(len);
@@ -145,6 +154,7 @@ export function takeResult(c: CoreExports = wasm()): Uint8Array {
 const utf8 = new TextDecoder("utf-8");
 
 export function takeResultText(c: CoreExports = wasm()): string {
+  checkResultSize(c);
   const ptr = c.resultPtr();
   const len = c.resultLen();
   const s = utf8.decode(new Uint8Array(c.memory.buffer, ptr, len));

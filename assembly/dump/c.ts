@@ -679,6 +679,13 @@ const S_AFTER_MEMBER: u32 = 2;
       }
       cur = newOff;
     }
+    // Each full padding line takes at least 8 bytes ("char: 8;\n"): when the
+    // lines still to come cannot fit under the limit, fail now rather than
+    // after writing tens of MB of them (fuzz seed=1 case=335: 1.4 s).
+    if (<u64>this.outLen + (<u64>(<u32>(next - cur) / <u32>padBits) << 3) > <u64>this.outLimit) {
+      this.fatal(Err.TOO_LARGE, 0, WHY_TOO_LARGE);
+      return;
+    }
     while (cur != next) {
       if (this.outLen > this.outLimit) { this.fatal(Err.TOO_LARGE, 0, WHY_TOO_LARGE); return; }
       const bits = min<i32>(next - cur, padBits);

@@ -116,47 +116,117 @@ function strHash(p: usize): u64 {
   return off == 0 ? h : h * 31 + strHash(t.str(off));
 }
 
-/** btf_type_rank(id, false), following the chain with a loop. */
-function typeRank(t: TypeTable, id: u32): u32 {
-  let hasName = false;
-  for (let guard: u32 = 0; guard <= t.n; guard++) {
-    if (t.nameOff(id) != 0) hasName = true;
-    const k = t.kind(id);
-    if (k == KIND_ENUM || k == KIND_ENUM64) return hasName ? 1 : 0;
-    if (k == KIND_INT || k == KIND_FLOAT) return 2;
-    if (k == KIND_STRUCT || k == KIND_UNION) return hasName ? 3 : MAX_RANK;
-    if (k == KIND_FUNC_PROTO) return hasName ? 4 : MAX_RANK;
-    if (k == KIND_ARRAY) {
-      if (!hasName) return MAX_RANK;
-      id = load<u32>(t.rec(id) + COMMON_LEN);
-      continue;
-    }
-    if (isRefKind(k)) {
-      if (!hasName) return MAX_RANK;
-      id = t.type(id);
-      continue;
-    }
-    return MAX_RANK;
+// bpftool's btf_type_rank and btf_type_sort_name recurse down reference
+// chains (typedefs included) for every id: quadratic on a long typedef chain
+// (a 200,000-long one took 10 minutes; test/extremes.test.ts). The chain
+// part of both is memoised per id here, so each id is walked once. A chain
+// that runs into a loop gives what bpftool never returns from: MAX_RANK and
+// the empty name, as the bounded walks this replaces did.
+
+const MEMO_UNKNOWN: u32 = 0xffffffff;
+const MEMO_BUSY: u32 = 0xfffffffe; // on the chain being walked: reaching it again is a loop
+
+/** Per-id memo of the chain walks, plus the scratch list of the chain under way. */
+@unmanaged class ChainMemo {
+  rank: usize = 0; // u32 per id: btf_type_rank(id, true)
+  name: usize = 0; // u32 per id: btf_type_sort_name(id, true), an address
+  chain: usize = 0; // u32 per id at most
+  n: u32 = 0;
+
+  static create(n: u32): ChainMemo {
+    const m = new ChainMemo();
+    m.n = n;
+    m.rank = heap.alloc(<usize>n << 2);
+    m.name = heap.alloc(<usize>n << 2);
+    m.chain = heap.alloc(<usize>n << 2);
+    memory.fill(m.rank, 0xff, <usize>n << 2);
+    memory.fill(m.name, 0xff, <usize>n << 2);
+    return m;
   }
-  return MAX_RANK; // a DECL_TAG loop: bpftool would not return at all
+
+  free(): void {
+    heap.free(this.rank);
+    heap.free(this.name);
+    heap.free(this.chain);
+    heap.free(changetype<usize>(this));
+  }
+}
+
+/** Store `v` for every id on the chain just walked. */
+function settle(memo: usize, chain: usize, len: u32, v: u32): void {
+  for (let i: u32 = 0; i < len; i++) store<u32>(memo + (<usize>load<u32>(chain + (<usize>i << 2)) << 2), v);
+}
+
+/** btf_type_rank(id, true): has_name is set, so arrays and references are followed. */
+function rankNamed(t: TypeTable, m: ChainMemo, id: u32): u32 {
+  let len: u32 = 0;
+  let r: u32 = MAX_RANK;
+  while (id < t.n) {
+    const known = load<u32>(m.rank + (<usize>id << 2));
+    if (known == MEMO_BUSY) break; // a loop
+    if (known != MEMO_UNKNOWN) { r = known; break; }
+    const k = t.kind(id);
+    if (k == KIND_ARRAY || isRefKind(k)) {
+      store<u32>(m.rank + (<usize>id << 2), MEMO_BUSY);
+      store<u32>(m.chain + (<usize>len << 2), id);
+      len++;
+      id = k == KIND_ARRAY ? load<u32>(t.rec(id) + COMMON_LEN) : t.type(id);
+      continue;
+    }
+    r = k == KIND_ENUM || k == KIND_ENUM64 ? 1 : k == KIND_INT || k == KIND_FLOAT ? 2
+      : k == KIND_STRUCT || k == KIND_UNION ? 3 : k == KIND_FUNC_PROTO ? 4 : MAX_RANK;
+    store<u32>(m.rank + (<usize>id << 2), r);
+    break;
+  }
+  settle(m.rank, m.chain, len, r);
+  return r;
+}
+
+/** btf_type_rank(id, false). */
+function typeRank(t: TypeTable, m: ChainMemo, id: u32): u32 {
+  const k = t.kind(id);
+  if (t.nameOff(id) != 0) return rankNamed(t, m, id);
+  if (k == KIND_ENUM || k == KIND_ENUM64) return 0;
+  if (k == KIND_INT || k == KIND_FLOAT) return 2;
+  return MAX_RANK; // anonymous struct, union, func proto, array, reference, or other
+}
+
+/** btf_type_sort_name(id, true): address of the name a referenced type sorts under. */
+function sortNameRef(t: TypeTable, m: ChainMemo, id: u32): usize {
+  let len: u32 = 0;
+  let r = <u32>t.str(0);
+  while (id < t.n) {
+    const known = load<u32>(m.name + (<usize>id << 2));
+    if (known == MEMO_BUSY) break; // a loop
+    if (known != MEMO_UNKNOWN) { r = known; break; }
+    const k = t.kind(id);
+    if (k == KIND_ARRAY || isRefKind(k)) {
+      store<u32>(m.name + (<usize>id << 2), MEMO_BUSY);
+      store<u32>(m.chain + (<usize>len << 2), id);
+      len++;
+      id = k == KIND_ARRAY ? load<u32>(t.rec(id) + COMMON_LEN) : t.type(id);
+      continue;
+    }
+    // From a reference an enum sorts under its own name, even when anonymous.
+    r = <u32>t.str(t.nameOff(id));
+    store<u32>(m.name + (<usize>id << 2), r);
+    break;
+  }
+  settle(m.name, m.chain, len, r);
+  return <usize>r;
 }
 
 /** btf_type_sort_name(id, false): address of the name the type sorts under. */
-function sortName(t: TypeTable, id: u32): usize {
-  let fromRef = false;
-  for (let guard: u32 = 0; guard <= t.n; guard++) {
-    const k = t.kind(id);
-    if (k == KIND_ENUM || k == KIND_ENUM64) {
-      let off = t.nameOff(id);
-      if (!fromRef && off == 0 && t.vlen(id) != 0) off = load<u32>(t.rec(id) + COMMON_LEN);
-      return t.str(off);
-    }
-    if (k == KIND_ARRAY) id = load<u32>(t.rec(id) + COMMON_LEN);
-    else if (isRefKind(k)) id = t.type(id);
-    else return t.str(t.nameOff(id));
-    fromRef = true;
+function sortName(t: TypeTable, m: ChainMemo, id: u32): usize {
+  const k = t.kind(id);
+  if (k == KIND_ENUM || k == KIND_ENUM64) {
+    let off = t.nameOff(id);
+    if (off == 0 && t.vlen(id) != 0) off = load<u32>(t.rec(id) + COMMON_LEN);
+    return t.str(off);
   }
-  return t.str(0);
+  if (k == KIND_ARRAY) return sortNameRef(t, m, load<u32>(t.rec(id) + COMMON_LEN));
+  if (isRefKind(k)) return sortNameRef(t, m, t.type(id));
+  return t.str(t.nameOff(id));
 }
 
 /**
@@ -468,17 +538,19 @@ export function sortedIds(t: TypeTable): usize {
   const datums = heap.alloc(<usize>n * DATUM);
   const hasher = new Hasher(t);
   sortHasher = hasher;
+  const memo = ChainMemo.create(n);
   for (let id: u32 = 0; id < n; id++) {
     const d = datums + <usize>id * DATUM;
-    store<u32>(d, typeRank(t, id), D_RANK);
+    store<u32>(d, typeRank(t, memo, id), D_RANK);
     store<u32>(d, id, D_ID);
-    const sn = sortName(t, id);
+    const sn = sortName(t, memo, id);
     const own = t.str(t.nameOff(id));
     store<u32>(d, <u32>sn, D_SORT);
     store<u32>(d, <u32>own, D_OWN);
     store<u64>(d, prefix8(sn), D_SORT_PFX);
     store<u64>(d, prefix8(own), D_OWN_PFX);
   }
+  memo.free();
 
   // Sort 24-byte records: k1 = rank and sort name bytes 0-6, k2 = sort name
   // bytes 7-14, then the datum index and a flag saying that k1/k2 determine

@@ -12,7 +12,7 @@
 // explorer's download uses too.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, readInput, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadFile, readInput, validateLevel, writeOutputsAtomic } from "./io.js";
 import { loadBtf } from "../load.js";
 import { unwrap } from "../input.js";
 import { writeDistilledKo, DROPPED_SIGNATURE } from "../ko.js";
@@ -59,6 +59,6 @@ export async function run(argv: string[]): Promise<number> {
     if (w.remappedIds) process.stderr.write(`btfkit distill: remapped ${w.remappedIds} ids in .BTF_ids\n`);
     files.push([koOut, w.bytes]);
   }
-  for (const [path, bytes] of files) writeOutputAtomic(path, bytes);
+  writeOutputsAtomic(files);
   return 0;
 }

@@ -18,13 +18,39 @@ export function readInput(path: string): Uint8Array {
 }
 
 export function writeOutputAtomic(path: string, data: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.btfkit-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* nothing to clean */ }
+  writeOutputsAtomic([[path, data]]);
+}
+
+const tmpOf = (path: string) => join(dirname(path), `.${basename(path)}.btfkit-${process.pid}.tmp`);
+
+/**
+ * Several outputs of one run, all or none: every file is written to its
+ * temporary first, and only when all are complete are they renamed into
+ * place. A failure leaves no temporary file and no output of this run.
+ */
+export function writeOutputsAtomic(files: Array<[string, Uint8Array]>): void {
+  const written: string[] = [];
+  const fail = (path: string, e: unknown): never => {
+    for (const t of written) { try { unlinkSync(t); } catch { /* already gone */ } }
     throw new BtfError("USAGE", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  };
+  for (const [path, data] of files) {
+    const tmp = tmpOf(path);
+    try {
+      writeFileSync(tmp, data, { flag: "wx" });
+      written.push(tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" && (e as NodeJS.ErrnoException).code !== "ENOTDIR") written.push(tmp);
+      fail(path, e);
+    }
+  }
+  for (let i = 0; i < files.length; i++) {
+    try {
+      renameSync(written[i], files[i][0]);
+      written[i] = "";
+    } catch (e) {
+      fail(files[i][0], e);
+    }
   }
 }
 

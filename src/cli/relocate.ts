@@ -6,7 +6,7 @@
 // nothing is written.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel, writeOutputAtomic } from "./io.js";
+import { loadFile, validateLevel, writeOutputsAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 import { relocate, relocationMapText, describeProblem, RelocationError } from "../transform.js";
 import { dedup } from "../dedup.js";
@@ -57,7 +57,6 @@ export async function run(argv: string[]): Promise<number> {
   const bytes = out.toBytes({ endian: mod.endian, header: opts.dedup ? 24 : undefined });
   const mapPath = str(opts.map);
   const mapText = mapPath ? relocationMapText(mod, newBase, r.idMap) : undefined;
-  writeOutputAtomic(o, bytes);
-  if (mapPath && mapText) writeOutputAtomic(mapPath, mapText);
+  writeOutputsAtomic(mapPath && mapText ? [[o, bytes], [mapPath, mapText]] : [[o, bytes]]);
   return 0;
 }
