@@ -5,6 +5,7 @@
 
 import { WASM_BASE64 } from "./generated/wasm.js";
 import { BtfError } from "./errors.js";
+import { ERROR_CODE_NAMES } from "./generated/codes.js";
 
 /** The core's exports, as compiled from assembly/index.ts and api/*. */
 export interface CoreExports {
@@ -164,6 +165,16 @@ export function cstring(ptr: number, c: CoreExports = wasm()): string {
 function readMessage(c: CoreExports): string {
   c.errMessage();
   return takeResultText(c);
+}
+
+/**
+ * The core's last error as "CODE: message", without building an Error (and
+ * its stack): for verdicts computed per module x kernel pair.
+ */
+export function lastErrorLine(c: CoreExports = wasm()): string {
+  const code = c.errCode();
+  const msg = code === 0 ? "unknown failure in the core" : readMessage(c);
+  return `${ERROR_CODE_NAMES[code] ?? `E${code}`}: ${msg}`;
 }
 
 /** The core's last error as a BtfError. */
