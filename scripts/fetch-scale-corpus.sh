@@ -41,7 +41,8 @@ vmlinux_btf() {
   case $(od -An -tx1 -N4 "$tmp" | tr -d " ") in
     # The build appends the uncompressed size after the stream; --single-stream ignores it.
     fd377a58) xz -dc --single-stream "$tmp" > "$tmp.elf" ;;
-    02214c18) lz4 -dc "$tmp" > "$tmp.elf" ;;
+    # Legacy lz4 frames have no end mark: leave the appended size out.
+    02214c18) head -c -4 "$tmp" | lz4 -dc > "$tmp.elf" ;;
     28b52ffd) zstd -dc "$tmp" > "$tmp.elf" ;;
     1f8b*) gzip -dc "$tmp" > "$tmp.elf" ;;
     *) echo "fetch-scale-corpus: $1: unknown payload compression" >&2; exit 2 ;;

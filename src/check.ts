@@ -189,10 +189,56 @@ function plainLoad(ptr: number, len: number, kernel: Btf): PlainVerdict {
   });
 }
 
-export class Checker {
+/**
+ * One module's share of the cross-module size comparison, in a form that
+ * crosses threads: "KIND name" keys and the sizes, record by record.
+ */
+export interface ModuleSizes { keys: string[]; sizes: ArrayLike<number> }
+
+/**
+ * @internal The report in the making: results in module order and the size
+ * records of every module. Checker feeds it in-process; `check --jobs N`
+ * feeds it with what the worker threads return, in module order, so the
+ * report is the same either way.
+ */
+export class ReportBuilder {
   /** "KIND name" -> size -> modules that recorded it. */
   private sizesSeen = new Map<string, Map<number, string[]>>();
   private report: CheckReport = { results: [], disagreements: [], notes: [] };
+
+  /** A checked module: its results (one per kernel) and its size records. */
+  add(module: string, results: CheckResult[], sizes: ModuleSizes): void {
+    for (let i = 0; i < sizes.keys.length; i++) this.addSize(module, sizes.keys[i], sizes.sizes[i]);
+    for (const r of results) this.report.results.push(r);
+  }
+
+  /** `module` has the type `key` ("KIND name") with this size. */
+  private addSize(module: string, key: string, size: number): void {
+    let m = this.sizesSeen.get(key);
+    if (!m) this.sizesSeen.set(key, (m = new Map()));
+    const list = m.get(size);
+    if (list) { if (list[list.length - 1] !== module) list.push(module); }
+    else m.set(size, [module]);
+  }
+
+  /** The whole report, with the cross-module size disagreements. */
+  finish(): CheckReport {
+    const dis: Disagreement[] = [];
+    for (const [key, m] of this.sizesSeen) {
+      if (m.size < 2) continue;
+      const sp = key.indexOf(" ");
+      const sizes: Record<string, string[]> = {};
+      for (const [size, mods] of [...m].sort((a, b) => a[0] - b[0])) sizes[String(size)] = mods;
+      dis.push({ kind: key.slice(0, sp), type: key.slice(sp + 1), sizes });
+    }
+    dis.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+    this.report.disagreements = dis;
+    return this.report;
+  }
+}
+
+export class Checker {
+  private out = new ReportBuilder();
   /** Per kernel (same order as `kernels`): is it the build-time kernel itself? Compared once, not per module. */
   private exact: boolean[];
 
@@ -202,8 +248,15 @@ export class Checker {
     this.exact = kernels.map((k) => !!built && (k.btf === built.btf || sameBytes(k.raw, built.raw)));
   }
 
-  /** Check one module against every kernel; results are also kept for report(). */
+  /** Check one module against every kernel; results are also kept for finish(). */
   checkModule(m: ModuleInput): CheckResult[] {
+    const r = this.checkOne(m);
+    this.out.add(m.name, r.results, r.sizes);
+    return r.results;
+  }
+
+  /** @internal checkModule without keeping anything (a worker thread's part of `check --jobs N`). */
+  checkOne(m: ModuleInput): { results: CheckResult[]; sizes: ModuleSizes } {
     const built = this.opts.builtAgainst;
     let split: Btf;
     let dbase: Btf;
@@ -227,7 +280,6 @@ export class Checker {
     let rawPtr = 0;
     try {
       const recs = sizeRecords(dbase);
-      this.recordSizes(m.name, recs);
       const embedded = this.opts.strict ? new Set(embeddedBaseTypes(split)) : undefined;
       if (raw && this.exact.some((e) => !e)) rawPtr = guard((c) => copyIn(raw, c));
       const out: CheckResult[] = [];
@@ -238,9 +290,10 @@ export class Checker {
         const r: CheckResult = { module: m.name, kernel: k.name, ok: !problems.some((p) => p.severity === "error"), problems };
         if (raw) r.plain = this.exact[i] ? { verdict: "exact", detail: "the kernel it was built against" } : plainLoad(rawPtr, raw.length, k.btf);
         out.push(r);
-        this.report.results.push(r);
       }
-      return out;
+      const keys: string[] = new Array(recs.ids.length);
+      for (let i = 0; i < keys.length; i++) keys[i] = sizeKey(recs.kinds[i], recs.nameKeys[i]);
+      return { results: out, sizes: { keys, sizes: recs.sizes } };
     } finally {
       if (rawPtr) guard((c) => c.memFree(rawPtr));
       for (const b of owned) b.free();
@@ -269,32 +322,9 @@ export class Checker {
     return out;
   }
 
-  private recordSizes(module: string, recs: SizeRecords): void {
-    for (let i = 0; i < recs.ids.length; i++) this.addSize(module, sizeKey(recs.kinds[i], recs.nameKeys[i]), recs.sizes[i]);
-  }
-
-  /** `module` has the type `key` ("KIND name") with this size. */
-  private addSize(module: string, key: string, size: number): void {
-    let m = this.sizesSeen.get(key);
-    if (!m) this.sizesSeen.set(key, (m = new Map()));
-    const list = m.get(size);
-    if (list) { if (list[list.length - 1] !== module) list.push(module); }
-    else m.set(size, [module]);
-  }
-
   /** The whole report, with the cross-module size disagreements. */
   finish(): CheckReport {
-    const dis: Disagreement[] = [];
-    for (const [key, m] of this.sizesSeen) {
-      if (m.size < 2) continue;
-      const sp = key.indexOf(" ");
-      const sizes: Record<string, string[]> = {};
-      for (const [size, mods] of [...m].sort((a, b) => a[0] - b[0])) sizes[String(size)] = mods;
-      dis.push({ kind: key.slice(0, sp), type: key.slice(sp + 1), sizes });
-    }
-    dis.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
-    this.report.disagreements = dis;
-    return this.report;
+    return this.out.finish();
   }
 }
 
