@@ -12,10 +12,10 @@
 
 import { BtfError } from "../errors.js";
 import { Btf } from "../btf.js";
-import { init } from "../core.js";
+import { init, guard } from "../core.js";
 import { loadBtf } from "../load.js";
 import { unwrap } from "../input.js";
-import { elfBtfSections } from "../elf.js";
+import { elfBtfSections, elfBtfSectionsAt } from "../elf.js";
 import { Checker, CheckResult, KernelInput, ModuleInput, ModuleSizes, ReportBuilder } from "../check.js";
 import { readInput } from "./io.js";
 
@@ -35,7 +35,57 @@ export async function loadKernels(paths: string[], cache: Map<string, KernelInpu
   return outK;
 }
 
+/**
+ * The .BTF of an uncompressed ELF module without .BTF.base, read straight
+ * into the core's memory: a .ko is mostly code, and a copy of the whole file
+ * on the JS heap and another into the core cost more than checking it.
+ * undefined for anything else (compressed, raw BTF, a .BTF.base), which
+ * takes the general path.
+ */
+async function plainKoBtf(path: string): Promise<Uint8Array | undefined> {
+  let fs: typeof import("node:fs");
+  try {
+    fs = await import("node:fs");
+  } catch {
+    return undefined;
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(path, "r");
+  } catch {
+    return undefined; // readInput reports it
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const magic = new Uint8Array(4);
+    if (size < 64 || fs.readSync(fd, magic, 0, 4, 0) !== 4 || magic[0] !== 0x7f || magic[1] !== 0x45 || magic[2] !== 0x4c || magic[3] !== 0x46) return undefined;
+    return guard((c) => {
+      const ptr = c.memAlloc(size);
+      try {
+        let got = 0;
+        while (got < size) {
+          const n = fs.readSync(fd, new Uint8Array(c.memory.buffer, ptr + got, size - got), 0, size - got, got);
+          if (n === 0) break;
+          got += n;
+        }
+        const secs = elfBtfSectionsAt(c, ptr, got);
+        if (secs.btfBase) return undefined;
+        return new Uint8Array(c.memory.buffer, ptr + secs.btf.offset, secs.btf.size).slice();
+      } finally {
+        c.memFree(ptr);
+      }
+    });
+  } catch (e) {
+    if (e instanceof BtfError) throw e; // as the general path would report it
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export async function loadModule(path: string): Promise<ModuleInput> {
+  const btf = await plainKoBtf(path);
+  if (btf) return { name: path, raw: btf };
   const u = await unwrap(readInput(path));
   if (u.kind === "elf") {
     // A .ko: with .BTF.base it carries its own distilled base; without, its
