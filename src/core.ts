@@ -82,6 +82,9 @@ function reinstantiate(): void {
 /** Current size of the core's linear memory (it only grows: a high-water mark). */
 export function wasmMemoryBytes(): number { return core ? core.memory.buffer.byteLength : 0; }
 
+/** @internal The compiled core, once init() is done: worker threads instantiate it without compiling again. */
+export function compiledModule(): WebAssembly.Module | undefined { return compiled ?? undefined; }
+
 /** Milliseconds spent compiling and instantiating in init(). */
 export function coldStart(): number { return coldStartMs; }
 export function currentGeneration(): number { return generation; }

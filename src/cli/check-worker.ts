@@ -12,7 +12,7 @@
 
 import { BtfError } from "../errors.js";
 import { Btf } from "../btf.js";
-import { init, guard } from "../core.js";
+import { init, guard, compiledModule } from "../core.js";
 import { loadBtf } from "../load.js";
 import { unwrap } from "../input.js";
 import { elfBtfSections, elfBtfSectionsAt } from "../elf.js";
@@ -132,7 +132,8 @@ type ToWorker = { modules: { index: number; path: string }[] } | { stop: true };
 type FromWorker =
   | { ready: true }
   | { failed: ErrorData } // before any module: the kernels did not load
-  | { index: number; results: CheckResult[]; newKeys: string[]; keys: Uint32Array; sizes: Uint32Array }
+  // results as JSON text: one string clones far cheaper than thousands of small objects.
+  | { index: number; results: string; newKeys: string[]; keys: Uint32Array; sizes: Uint32Array }
   | { index: number; error: ErrorData };
 
 const WORKER_FLAG = "btfkitCheckWorker";
@@ -198,7 +199,7 @@ export async function checkInWorkers(
         return holding + modules.length;
       };
       for (let i = 0; i < jobs; i++) {
-        const w = new Worker(script, { workerData: { [WORKER_FLAG]: job } });
+        const w = new Worker(script, { workerData: { [WORKER_FLAG]: job, module: compiledModule() } });
         workers.push(w);
         // This worker's keys: worker key -> "KIND name" (each name crosses once).
         const keyNames: string[] = [];
@@ -212,7 +213,7 @@ export async function checkInWorkers(
             for (const k of msg.newKeys) keyNames.push(k);
             const keys: string[] = new Array(msg.keys.length);
             for (let j = 0; j < keys.length; j++) keys[j] = keyNames[msg.keys[j]];
-            slots[msg.index] = { results: msg.results, sizes: { keys, sizes: msg.sizes } };
+            slots[msg.index] = { results: JSON.parse(msg.results) as CheckResult[], sizes: { keys, sizes: msg.sizes } };
           } else {
             slots[msg.index] = { error: msg.error };
           }
@@ -247,7 +248,9 @@ async function workerMain(): Promise<void> {
   const post = (m: FromWorker) => port.postMessage(m);
   let checker: Checker;
   try {
-    await init();
+    // The CLI thread's compiled core when it sent one (a WebAssembly.Module crosses threads as is).
+    const module = workerData.module as WebAssembly.Module | undefined;
+    await init(module ? { module } : {});
     const cache = new Map<string, KernelInput>();
     const builtAgainst = job.builtAgainst ? (await loadKernels([job.builtAgainst], cache))[0] : undefined;
     const kernels = await loadKernels(job.kernels, cache);
@@ -274,7 +277,7 @@ async function workerMain(): Promise<void> {
             keys[i] = id;
           }
           const sizes = Uint32Array.from(r.sizes.sizes);
-          port.postMessage({ index, results: r.results, newKeys, keys, sizes } satisfies FromWorker, [keys.buffer, sizes.buffer]);
+          port.postMessage({ index, results: JSON.stringify(r.results), newKeys, keys, sizes } satisfies FromWorker, [keys.buffer, sizes.buffer]);
         } catch (e) {
           post({ index, error: errorData(e) });
         }
