@@ -19,13 +19,19 @@ import { elfBtfSections, elfBtfSectionsAt } from "../elf.js";
 import { Checker, CheckResult, KernelInput, ModuleInput, ModuleSizes, ReportBuilder } from "../check.js";
 import { readInput } from "./io.js";
 
-/** Parse each distinct kernel file once; the same path given twice is the same object. */
-export async function loadKernels(paths: string[], cache: Map<string, KernelInput>): Promise<KernelInput[]> {
+/** A kernel file read and decompressed (by the CLI thread, once for all workers). */
+export interface KernelBytes { bytes: Uint8Array; kind: string }
+
+/**
+ * Parse each distinct kernel file once; the same path given twice is the same
+ * object. `read` holds kernels already read and decompressed.
+ */
+export async function loadKernels(paths: string[], cache: Map<string, KernelInput>, read?: Map<string, KernelBytes>): Promise<KernelInput[]> {
   const outK: KernelInput[] = [];
   for (const p of paths) {
     let k = cache.get(p);
     if (!k) {
-      const u = await unwrap(readInput(p));
+      const u = read?.get(p) ?? await unwrap(readInput(p));
       const btf = await loadBtf(u.bytes, { file: p });
       k = { name: p, btf, raw: u.kind === "btf" ? u.bytes : btf.toBytes() };
       cache.set(p, k);
@@ -180,6 +186,17 @@ export async function checkInWorkers(
   const script = await workerScript();
   if (!script) return undefined;
   const { Worker } = await import("node:worker_threads");
+  // Read and decompress each kernel here, once, into shared memory: every
+  // worker parses the same bytes (decompressing a .gz kernel costs more than
+  // parsing it).
+  const kernelBytes: Record<string, { bytes: Uint8Array; kind: string }> = {};
+  for (const p of [...(job.builtAgainst ? [job.builtAgainst] : []), ...job.kernels]) {
+    if (kernelBytes[p]) continue;
+    const u = await unwrap(readInput(p));
+    const shared = new Uint8Array(new SharedArrayBuffer(u.bytes.length));
+    shared.set(u.bytes);
+    kernelBytes[p] = { bytes: shared, kind: u.kind };
+  }
   const builder = new ReportBuilder();
   const n = paths.length;
   // Answers that arrived before all earlier modules' answers.
@@ -199,7 +216,7 @@ export async function checkInWorkers(
         return holding + modules.length;
       };
       for (let i = 0; i < jobs; i++) {
-        const w = new Worker(script, { workerData: { [WORKER_FLAG]: job, module: compiledModule() } });
+        const w = new Worker(script, { workerData: { [WORKER_FLAG]: job, module: compiledModule(), kernelBytes } });
         workers.push(w);
         // This worker's keys: worker key -> "KIND name" (each name crosses once).
         const keyNames: string[] = [];
@@ -252,8 +269,9 @@ async function workerMain(): Promise<void> {
     const module = workerData.module as WebAssembly.Module | undefined;
     await init(module ? { module } : {});
     const cache = new Map<string, KernelInput>();
-    const builtAgainst = job.builtAgainst ? (await loadKernels([job.builtAgainst], cache))[0] : undefined;
-    const kernels = await loadKernels(job.kernels, cache);
+    const read = new Map(Object.entries(workerData.kernelBytes as Record<string, KernelBytes>));
+    const builtAgainst = job.builtAgainst ? (await loadKernels([job.builtAgainst], cache, read))[0] : undefined;
+    const kernels = await loadKernels(job.kernels, cache, read);
     checker = new Checker(kernels, { builtAgainst, strict: job.strict });
   } catch (e) {
     post({ failed: errorData(e) });
