@@ -8,7 +8,10 @@
 # Produces DIR/modules/*.ko and DIR/kernels/<id>.btf (raw vmlinux BTF, as
 # /sys/kernel/btf/vmlinux). Idempotent: packages already downloaded or
 # extracted are reused. Needs apt-get (Debian bookworm sources: the packages
-# below are all in bookworm main), dpkg-deb, xz, lz4, objcopy and node.
+# below are in bookworm main, 6.1.0-53 in bookworm-security; a pinned version
+# the archive has since dropped must be replaced), dpkg-deb, xz, lz4, objcopy
+# and node. The extracted k61-50, k61-47 and k61-50-cloud BTF are byte for
+# byte the developer corpus's vmlinux.btf.gz (checked with cmp).
 set -eu
 
 DIR=${BTFKIT_SCALE_DIR:-${HOME}/.cache/btfkit/scale}
