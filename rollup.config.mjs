@@ -107,6 +107,15 @@ const all = [
     plugins: plugins(false),
     onwarn,
   },
+  // The worker thread of `check --jobs N`, started by dist/cli.js from the
+  // file next to it; self-contained like the CLI (its own core instance).
+  {
+    input: { "check-worker": "src/cli/check-worker.ts" },
+    output: { dir: "dist", format: "es" },
+    external: [/^node:/],
+    plugins: plugins(false),
+    onwarn,
+  },
   service,
   web,
 ];

@@ -28,9 +28,12 @@ export class StrIndex {
   }
 
   /** Find the offset of the string at `p`, or -1. */
-  find(p: usize): i64 {
+  @inline find(p: usize): i64 { return this.findHashed(p, cstrHash(p)); }
+
+  /** find() with the string's cstrHash already computed. */
+  findHashed(p: usize, hash: u32): i64 {
     const mask = this.mask;
-    let i = cstrHash(p) & mask;
+    let i = hash & mask;
     while (true) {
       const off = load<u32>(this.slots + (<usize>i << 2));
       if (off == EMPTY) return -1;
@@ -56,6 +59,20 @@ export class StrIndex {
       if (cstreq(this.base + cur, p)) return cur;
       i = (i + 1) & mask;
     }
+  }
+
+  /**
+   * Insert `off` whose string (hash `hash`) is known to be absent: a probe
+   * for a free slot, without hashing or comparing again (StrSet.add has
+   * just looked it up).
+   */
+  insertAbsent(off: u32, hash: u32): void {
+    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.rehash();
+    const mask = this.mask;
+    let i = hash & mask;
+    while (load<u32>(this.slots + (<usize>i << 2)) != EMPTY) i = (i + 1) & mask;
+    store<u32>(this.slots + (<usize>i << 2), off);
+    this.size++;
   }
 
   /** The string data may move (a growing sink): tell the table where it is now. */
@@ -126,14 +143,16 @@ export class StrSet {
   /** Add the NUL-terminated string at `p` (which must not point into this set). */
   add(p: usize): u32 {
     this.index.rebase(this.data.ptr);
-    const found = this.index.find(p);
+    // One hash for the lookup and the insertion (distill adds every string of a module).
+    const h = cstrHash(p);
+    const found = this.index.findHashed(p, h);
     if (found >= 0) return <u32>found;
     const off = this.data.len;
     const n = cstrlen(p);
     this.data.bytes(p, n);
     this.data.byte(0);
     this.index.rebase(this.data.ptr);
-    this.index.insert(off);
+    this.index.insertAbsent(off, h);
     return off;
   }
 

@@ -5,6 +5,7 @@
 
 import { WASM_BASE64 } from "./generated/wasm.js";
 import { BtfError } from "./errors.js";
+import { ERROR_CODE_NAMES } from "./generated/codes.js";
 
 /** The core's exports, as compiled from assembly/index.ts and api/*. */
 export interface CoreExports {
@@ -81,6 +82,9 @@ function reinstantiate(): void {
 
 /** Current size of the core's linear memory (it only grows: a high-water mark). */
 export function wasmMemoryBytes(): number { return core ? core.memory.buffer.byteLength : 0; }
+
+/** @internal The compiled core, once init() is done: worker threads instantiate it without compiling again. */
+export function compiledModule(): WebAssembly.Module | undefined { return compiled ?? undefined; }
 
 /** Milliseconds spent compiling and instantiating in init(). */
 export function coldStart(): number { return coldStartMs; }
@@ -174,6 +178,16 @@ export function cstring(ptr: number, c: CoreExports = wasm()): string {
 function readMessage(c: CoreExports): string {
   c.errMessage();
   return takeResultText(c);
+}
+
+/**
+ * The core's last error as "CODE: message", without building an Error (and
+ * its stack): for verdicts computed per module x kernel pair.
+ */
+export function lastErrorLine(c: CoreExports = wasm()): string {
+  const code = c.errCode();
+  const msg = code === 0 ? "unknown failure in the core" : readMessage(c);
+  return `${ERROR_CODE_NAMES[code] ?? `E${code}`}: ${msg}`;
 }
 
 /** The core's last error as a BtfError. */

@@ -117,10 +117,13 @@ export function elfSections(bytes: Uint8Array): ElfSection[] {
 
 /** Find the BTF sections of an ELF file. Throws NO_BTF, BAD_ELF or BAD_BTF_EXT. */
 export function elfBtfSections(bytes: Uint8Array): ElfBtfSections {
-  const raw = withFile(bytes, (c, ptr, len) => {
-    if (!c.elfBtfInfo(ptr, len)) throw lastError(c);
-    return takeResult(c);
-  });
+  return withFile(bytes, (c, ptr, len) => elfBtfSectionsAt(c, ptr, len));
+}
+
+/** @internal elfBtfSections of a file already in the core's memory at [ptr, ptr+len). */
+export function elfBtfSectionsAt(c: CoreExports, ptr: number, len: number): ElfBtfSections {
+  if (!c.elfBtfInfo(ptr, len)) throw lastError(c);
+  const raw = takeResult(c);
   const v = dv(raw);
   const w = (k: number) => v.getUint32(k * 4, true);
   const ref = (k: number): ElfSectionRef | undefined =>

@@ -62,30 +62,51 @@ function words(bytes: Uint8Array): Uint32Array {
 
 /** btf__distill_base: a distilled base and a new split on it, with the old -> new id map (0 = not kept). */
 export function distill(split: Btf): { base: Btf; split: Btf; idMap: Uint32Array } {
+  return runDistill(split, true);
+}
+
+/**
+ * @internal distill() without the id map. The map spans the whole kernel
+ * (400 KB a module); check distills every module and never reads it.
+ */
+export function distillParts(split: Btf): { base: Btf; split: Btf } {
+  return runDistill(split, false);
+}
+
+const WITH_MAP = 1;
+
+function runDistill(split: Btf, withMap: boolean): { base: Btf; split: Btf; idMap: Uint32Array } {
   return guard((c) => {
-    if (!c.btfDistill(split.handle)) throw lastError(c, split.file);
+    if (!c.btfDistill(split.handle, withMap ? WITH_MAP : 0)) throw lastError(c, split.file);
+    // A fresh copy: the map can be a view of it.
     const w = words(takeResult(c));
     const base = new Btf(w[0], undefined, split.file);
     base.source = { layers: [], container: "raw" };
     const out = new Btf(w[1], base, split.file);
     out.source = { layers: [], container: "raw", distilledBase: base };
-    return { base, split: out, idMap: w.slice(3, 3 + w[2]) };
+    return { base, split: out, idMap: w.subarray(3, 3 + w[2]) };
   });
 }
 
 interface RawRelocation { handle: number; idMap: Uint32Array; problems: RelocationProblem[] }
 
-function runRelocate(c: CoreExports, split: Btf, newBase: Btf, flags: number): RawRelocation {
+/**
+ * One btf__relocate in the core. A failure that is a list of problems throws
+ * a RelocationError only with `throwProblems`: check asks for the problems of
+ * thousands of pairs and an Error (with its stack) per failing pair is
+ * measurable there.
+ */
+function runRelocate(c: CoreExports, split: Btf, newBase: Btf, flags: number, throwProblems = true): RawRelocation {
   const ok = c.btfRelocate(split.handle, newBase.handle, flags);
   // Errors other than per-type problems leave no result.
   if (!ok && c.resultLen() === 0) throw lastError(c, split.file);
   // Take the result before reading the message, which reuses the result sink.
   const w = words(takeResult(c));
-  const failure = ok ? undefined : lastError(c, split.file);
+  const failure = ok || (!throwProblems && w[2 + w[1]] > 0) ? undefined : lastError(c, split.file);
   let at = 0;
   const handle = w[at++] | 0;
   const mapLen = w[at++];
-  const idMap = w.slice(at, at + mapLen);
+  const idMap = w.subarray(at, at + mapLen);
   at += mapLen;
   const nProblems = w[at++];
   const probAt = at;
@@ -156,14 +177,7 @@ export function relocate(split: Btf, newBase: Btf, opts: RelocateOptions = {}): 
  * Still throws for inputs that are not a distilled split (BAD_DISTILLED_BASE, ...).
  */
 export function relocationProblems(split: Btf, newBase: Btf, opts: RelocateOptions = {}): RelocationProblem[] {
-  return guard((c) => {
-    try {
-      return runRelocate(c, split, newBase, opts.compat15 ? COMPAT_15 : 0).problems;
-    } catch (e) {
-      if (e instanceof RelocationError) return e.problems;
-      throw e;
-    }
-  });
+  return guard((c) => runRelocate(c, split, newBase, opts.compat15 ? COMPAT_15 : 0, false).problems);
 }
 
 /** The id map as text in the golden `.map` format (see golden/README.md). */

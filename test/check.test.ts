@@ -3,6 +3,7 @@ import { existsSync, writeFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { init, Btf, BtfBuilder, INT_SIGNED, Checker } from "../src/index.js";
+import { replaceElfSections } from "../src/elf.js";
 import * as transform from "../src/transform.js";
 import { fixture, fixturePath, fixtureModules, cli, HAS_CORPUS, CORPUS, GOLDEN, corpusModules } from "./helpers.js";
 
@@ -164,5 +165,86 @@ describe.runIf(HAS_CORPUS)("check over the corpus", () => {
     console.log(`check (corpus): ${agree}/${j.results.length} verdicts agree with golden relocate; top reasons: ${JSON.stringify(top)}`);
     expect(j.results.length).toBe(750);
     expect(agree).toBe(750);
+  });
+});
+
+describe("check --jobs", () => {
+  /** The same check with --jobs 1 and with worker threads: identical stdout (JSON or text) and exit code. */
+  const sameAcrossJobs = (args: string[], jobs = [2, 3]) => {
+    const one = cli([...args, "--jobs", "1"]);
+    for (const n of jobs) {
+      const many = cli([...args, "--jobs", String(n)]);
+      expect(many.code, many.stderr).toBe(one.code);
+      expect(many.stdout.toString(), `--jobs ${n}`).toBe(one.stdout.toString());
+      expect(many.stderr.replace(/check: [^\n]*\r/g, "")).toBe(one.stderr.replace(/check: [^\n]*\r/g, ""));
+    }
+    return one;
+  };
+
+  it("gives --jobs 1's report on the fixtures, .ko files (plain, compressed, with .BTF.base) included", () => {
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-jobs-"));
+    // An uncompressed .ko takes the direct read; its verdicts are those of its .BTF.
+    const plainKo = join(dir, "tcp_bbr.ko");
+    writeFileSync(plainKo, fixture("k61-50/ko/tcp_bbr.ko.gz"));
+    // Two modules carrying .BTF.base from kernels that disagree about `inner`
+    // (8 and 12 bytes): the disagreement needs both workers' size records.
+    const A = makeKernel(false);
+    const b2 = new BtfBuilder();
+    const int = b2.addInt("int", 4, INT_SIGNED);
+    b2.addStruct("inner", 12); b2.addMember("a", int, 0); b2.addMember("b", int, 32); b2.addMember("c", int, 64);
+    const A2 = b2.finish();
+    const distilledKo = (base: Btf, file: string) => {
+      const m = new BtfBuilder(base);
+      m.addStruct("s", 16);
+      m.addMember("in", base.find("inner", "STRUCT")[0], 0);
+      const d = transform.distill(m.finish());
+      const ko = replaceElfSections(fixture("k61-50/ko/tcp_bbr.ko.gz"), { ".BTF": d.split.toBytes(), ".BTF.base": d.base.toBytes() });
+      writeFileSync(join(dir, file), ko.bytes);
+      return join(dir, file);
+    };
+    const m1 = distilledKo(A, "m1.ko"), m2 = distilledKo(A2, "m2.ko");
+    const kA = join(dir, "A.btf");
+    writeFileSync(kA, A.toBytes());
+    const mods = fixtureModules("k61-50").map((m) => fixturePath(`k61-50/modules/${m}.btf.gz`));
+    const k50 = fixturePath("k61-50/vmlinux.btf.gz"), k47 = fixturePath("k61-47/vmlinux.btf.gz");
+    // Distilled modules relocate onto A (m2 fails: its inner is 12 bytes); plain ones need k61-50.
+    const distilledArgs = ["check", m1, m2, m1, "--kernel", kA, "--json"];
+    const d = sameAcrossJobs(distilledArgs);
+    const dj = JSON.parse(d.stdout.toString());
+    expect(dj.disagreements).toEqual([{ kind: "STRUCT", type: "inner", sizes: { "8": [m1], "12": [m2] } }]);
+    expect(dj.results.map((x: any) => x.ok)).toEqual([true, false, true]);
+
+    const args = ["check", ...mods, plainKo, fixturePath("k61-50/ko/tcp_bbr.ko.gz"), ...mods.slice(0, 3), "--built-against", k50, "--kernel", k50, "--kernel", k47];
+    const j = sameAcrossJobs([...args, "--json"]);
+    sameAcrossJobs(args); // the text matrix too
+    const r = JSON.parse(j.stdout.toString());
+    expect(r.results.length).toBe((mods.length + 5) * 2);
+    const strip = (x: any) => ({ ...x, module: "" });
+    const btf = r.results.filter((x: any) => x.module.endsWith("tcp_bbr.btf.gz")).map(strip);
+    expect(r.results.filter((x: any) => x.module === plainKo).map(strip)).toEqual(btf.slice(0, 2));
+    expect(r.results.filter((x: any) => x.module.endsWith("tcp_bbr.ko.gz")).map(strip)).toEqual(btf.slice(0, 2));
+    console.log(`check --jobs (fixtures): ${r.results.length + dj.results.length} pairs identical with 1, 2 and 3 jobs`);
+  });
+
+  it("stops at the first bad module in module order, as --jobs 1 does", () => {
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-jobs-"));
+    const bad = join(dir, "bad.btf");
+    writeFileSync(bad, new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0]));
+    const mods = fixtureModules("k61-50").map((m) => fixturePath(`k61-50/modules/${m}.btf.gz`));
+    const k50 = fixturePath("k61-50/vmlinux.btf.gz");
+    const r = sameAcrossJobs(["check", ...mods.slice(0, 4), bad, ...mods.slice(4), join(dir, "missing.btf"), "--built-against", k50, "--kernel", k50]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.btf/);
+    expect(cli(["check", mods[0], "--kernel", k50, "--built-against", k50, "--jobs", "0"]).code).toBe(2);
+    expect(cli(["check", mods[0], "--kernel", k50, "--built-against", k50, "--jobs", "x"]).code).toBe(2);
+  });
+
+  it.runIf(HAS_CORPUS)("gives --jobs 1's report on the corpus's 250 modules x 3 kernels", () => {
+    const mods = corpusModules("k61-50").map((m) => join(CORPUS, "k61-50/modules", m + ".btf"));
+    const ks = ["k61-50", "k61-47", "k61-50-cloud"].map((k) => join(CORPUS, k, "vmlinux.btf.gz"));
+    const r = sameAcrossJobs(["check", ...mods, "--built-against", ks[0], ...ks.flatMap((k) => ["--kernel", k]), "--json"], [2]);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.results.length).toBe(750);
+    console.log(`check --jobs (corpus): ${j.results.length} pairs identical with 1 and 2 jobs`);
   });
 });

@@ -3,10 +3,11 @@
 import { clearError, fail, Err } from "../errors";
 import { getBtf, newResult } from "../handles";
 import { LayoutDiff } from "../layout";
-import { parseBtf, LEVEL_KERNEL_LOAD } from "../parse";
+import { parseBtf, LEVEL_KERNEL_LOAD, LEVEL_LIBBPF } from "../parse";
 import { cstrlen } from "../bytes";
+import { StrSet } from "../strings";
 import {
-  KIND_ARRAY, KIND_CONST, KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG,
+  KIND_ARRAY, KIND_CONST, KIND_ENUM, KIND_RESTRICT, KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG,
   KIND_UNION, KIND_VOLATILE, MEMBER_LEN,
 } from "../format";
 /**
@@ -85,4 +86,67 @@ export function kernelLoadCheck(ptr: usize, len: u32, base: i32): bool {
   if (btf === null) { heap.free(copy); return false; }
   btf.release();
   return true;
+}
+
+/**
+ * Names seen by checkSizeRecords in this instance, interned: a name's offset
+ * here is its key, the same for every module, so the host decodes each
+ * distinct name once (from the bytes this table gained in the call that
+ * first met it) and keys its size map with small integers.
+ */
+let sizeNames: StrSet | null = null;
+
+/**
+ * Check's per-module size records: every own STRUCT, UNION and ENUM of `h`
+ * (in a distilled base these are all named) as 4 u32 words (id, kind, size,
+ * name key), then the names this call added to the intern table, NUL-ended,
+ * in key order (the first new one's key is the table's length before the
+ * call). Returns how many records, or -1.
+ */
+export function checkSizeRecords(h: i32): i32 {
+  clearError();
+  const b = getBtf(h);
+  if (b === null) return -1;
+  if (sizeNames === null) sizeNames = new StrSet(false);
+  const names = sizeNames!;
+  const known = names.len;
+  const start = b.startId;
+  const cnt = b.typeCnt();
+  let n: u32 = 0;
+  for (let id = start; id < cnt; id++) {
+    const k = b.kind(id);
+    if (k == KIND_STRUCT || k == KIND_UNION || k == KIND_ENUM) n++;
+  }
+  const s = newResult(n * 16 + 16);
+  for (let id = start; id < cnt; id++) {
+    const k = b.kind(id);
+    if (k != KIND_STRUCT && k != KIND_UNION && k != KIND_ENUM) continue;
+    s.u32le(id);
+    s.u32le(k);
+    s.u32le(b.sizeOrType(id));
+    s.u32le(names.add(b.name(id)));
+  }
+  s.u32le(known);
+  s.bytes(names.data.ptr + known, names.len - known);
+  return <i32>n;
+}
+
+/**
+ * What a kernel whose vmlinux BTF is `base` does with this module's plain
+ * split BTF (the module's bytes at [ptr, ptr+len), left to the caller):
+ * 0 it refuses it at load (the error is the kernel's reason); 1 it accepts
+ * it and libbpf would too; 2 it accepts it but libbpf would refuse it (the
+ * error is libbpf's reason); -1 on a bad handle. One call per module x
+ * kernel pair instead of two parses from the host.
+ */
+export function plainLoadVerdict(ptr: usize, len: u32, base: i32): i32 {
+  if (!kernelLoadCheck(ptr, len, base)) return getBtf(base) === null ? -1 : 0;
+  const b = getBtf(base)!;
+  // Parsing may normalise the blob in place: parse a copy.
+  const copy = heap.alloc(len == 0 ? 1 : len);
+  memory.copy(copy, ptr, len);
+  const btf = parseBtf(copy, len, copy, b, LEVEL_LIBBPF, 0);
+  if (btf === null) { heap.free(copy); return 2; }
+  btf.release();
+  return 1;
 }

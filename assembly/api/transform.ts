@@ -1,6 +1,8 @@
 // Exports for distill and relocate. Results go to the result sink as u32
 // words (little-endian) for the host to decode:
-//  btfDistill:  base handle, split handle, id map length, id map words.
+//  btfDistill:  base handle, split handle, id map length, id map words (length
+//               0 without flag 1: the map covers the whole kernel, 400 KB a
+//               module, which callers like check never read).
 //  btfRelocate: relocated handle (-1 when none), id map length, id map words,
 //               problem count, problems (PROBLEM_WORDS each, see relocate.ts),
 //               candidate count, candidate ids, path byte count, path bytes.
@@ -10,19 +12,20 @@ import { getBtf, putBtf, newResult, freeResult } from "../handles";
 import { distill } from "../distill";
 import { relocate, writeRelocMap, PROBLEM_WORDS } from "../relocate";
 
-/** btf__distill_base of split BTF `h`. */
-export function btfDistill(h: i32): bool {
+/** btf__distill_base of split BTF `h`. flags: 1 also return the id map. */
+export function btfDistill(h: i32, flags: u32): bool {
   clearError();
   const src = getBtf(h);
   if (src === null) return false;
   const r = distill(src);
   if (r === null) return false;
   const map = r.idMap;
-  const s = newResult(12 + (map.len << 2));
+  const mapLen: u32 = (flags & 1) != 0 ? map.len : 0;
+  const s = newResult(12 + (mapLen << 2));
   s.u32le(<u32>putBtf(r.base));
   s.u32le(<u32>putBtf(r.split));
-  s.u32le(map.len);
-  s.bytes(map.ptr, map.len << 2);
+  s.u32le(mapLen);
+  s.bytes(map.ptr, mapLen << 2);
   map.dispose();
   return true;
 }

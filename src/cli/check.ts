@@ -1,85 +1,67 @@
-// btfkit check MODULE... --kernel VMLINUX... [--built-against VMLINUX] [--json] [--strict]
+// btfkit check MODULE... --kernel VMLINUX... [--built-against VMLINUX] [--json] [--strict] [--jobs N]
 // For each module x kernel pair: will the module's BTF relocate onto that
 // kernel, and exactly what is wrong when it will not. Exit 0 when every pair
-// relocates, 1 when any does not, 2 on bad input.
+// relocates, 1 when any does not, 2 on bad input. --jobs N (default: the
+// number of CPUs) spreads the modules over N worker threads (check-worker.ts);
+// the report is the same as with --jobs 1, which is also the way wherever
+// worker threads are not available.
 
 import { VerbSpec, parseArgs, multi, str } from "./args.js";
-import { readInput } from "./io.js";
 import { out } from "./main.js";
 import { BtfError } from "../errors.js";
-import { Btf } from "../btf.js";
-import { loadBtf } from "../load.js";
-import { unwrap } from "../input.js";
-import { elfBtfSections } from "../elf.js";
-import { Checker, CheckReport, KernelInput, ModuleInput } from "../check.js";
+import { Checker, CheckReport, KernelInput, ReportBuilder } from "../check.js";
+import { loadKernels, loadModule, checkInWorkers, workerSupport } from "./check-worker.js";
 
 export const spec: VerbSpec = {
-  usage: "btfkit check MODULE... --kernel VMLINUX... [--built-against VMLINUX] [--json] [--strict]",
+  usage: "btfkit check MODULE... --kernel VMLINUX... [--built-against VMLINUX] [--json] [--strict] [--jobs N]",
   summary: "will each module's BTF relocate onto each kernel, and why not",
-  options: { kernel: "multi", "built-against": "string", json: "bool", strict: "bool", validate: "string" },
+  options: { kernel: "multi", "built-against": "string", json: "bool", strict: "bool", validate: "string", jobs: "string" },
   minPositionals: 1,
 };
-
-/** Parse each distinct kernel file once; the same path given twice is the same object. */
-async function loadKernels(paths: string[], cache: Map<string, KernelInput>): Promise<KernelInput[]> {
-  const outK: KernelInput[] = [];
-  for (const p of paths) {
-    let k = cache.get(p);
-    if (!k) {
-      const u = await unwrap(readInput(p));
-      const btf = await loadBtf(u.bytes, { file: p });
-      k = { name: p, btf, raw: u.kind === "btf" ? u.bytes : btf.toBytes() };
-      cache.set(p, k);
-    }
-    outK.push(k);
-  }
-  return outK;
-}
-
-async function loadModule(path: string): Promise<ModuleInput> {
-  const u = await unwrap(readInput(path));
-  if (u.kind === "elf") {
-    // A .ko: with .BTF.base it carries its own distilled base; without, its .BTF is plain split BTF,
-    // which cannot be parsed without the vmlinux it was built on: the kernel judges the section's
-    // bytes as they stand, and so does the checker.
-    const secs = elfBtfSections(u.bytes);
-    if (!secs.btfBase) return { name: path, raw: u.bytes.slice(secs.btf.offset, secs.btf.offset + secs.btf.size) };
-    const btf = await loadBtf(u.bytes, { file: path });
-    const db = btf.source?.distilledBase;
-    if (db) return { name: path, distilled: { split: btf, base: db } };
-    const raw = btf.toBytes();
-    btf.free();
-    return { name: path, raw };
-  }
-  return { name: path, raw: u.bytes };
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { positionals, opts } = parseArgs(argv, spec);
   const kernelPaths = multi(opts.kernel);
   if (kernelPaths.length === 0) throw new BtfError("USAGE", `check needs at least one --kernel\nusage: ${spec.usage}`);
-  const cache = new Map<string, KernelInput>();
+  const jobsOpt = str(opts.jobs);
+  if (jobsOpt !== undefined && !/^[1-9][0-9]*$/.test(jobsOpt)) throw new BtfError("USAGE", `--jobs takes a positive integer, not '${jobsOpt}'\nusage: ${spec.usage}`);
   const builtPath = str(opts["built-against"]);
-  const builtAgainst = builtPath ? (await loadKernels([builtPath], cache))[0] : undefined;
-  const kernels = await loadKernels(kernelPaths, cache);
-  const checker = new Checker(kernels, { builtAgainst, strict: !!opts.strict });
-  const pairs = positionals.length * kernels.length;
+  const pairs = positionals.length * kernelPaths.length;
   const progress = pairs > 12;
-  let done = 0;
-  for (const path of positionals) {
-    const m = await loadModule(path);
-    try {
-      checker.checkModule(m);
-    } finally {
-      if (m.distilled) { m.distilled.split.free(); }
-    }
-    done += kernels.length;
+  const showProgress = (modulesDone: number) => {
+    const done = modulesDone * kernelPaths.length;
     if (progress && (done % 60 === 0 || done === pairs)) process.stderr.write(`check: ${done}/${pairs} pairs\r`);
+  };
+  // Worker threads where there are some and more than one module (each worker parses the kernels again).
+  const support = positionals.length > 1 && jobsOpt !== "1" ? await workerSupport() : undefined;
+  const jobs = Math.min(positionals.length, jobsOpt !== undefined ? Number(jobsOpt) : support?.cpus ?? 1);
+  let builder: ReportBuilder | undefined;
+  if (support && jobs > 1) {
+    builder = await checkInWorkers(positionals, { kernels: kernelPaths, builtAgainst: builtPath, strict: !!opts.strict }, jobs, showProgress);
+  }
+  let report: CheckReport;
+  if (builder) {
+    report = builder.finish();
+  } else {
+    const cache = new Map<string, KernelInput>();
+    const builtAgainst = builtPath ? (await loadKernels([builtPath], cache))[0] : undefined;
+    const kernels = await loadKernels(kernelPaths, cache);
+    const checker = new Checker(kernels, { builtAgainst, strict: !!opts.strict });
+    let done = 0;
+    for (const path of positionals) {
+      const m = await loadModule(path);
+      try {
+        checker.checkModule(m);
+      } finally {
+        if (m.distilled) { m.distilled.split.free(); m.distilled.base.free(); }
+      }
+      showProgress(++done);
+    }
+    report = checker.finish();
   }
   if (progress) process.stderr.write("\n");
-  const report = checker.finish();
   if (opts.json) out(JSON.stringify(report, null, 1) + "\n");
-  else out(renderText(report, positionals, kernels.map((k) => k.name)));
+  else out(renderText(report, positionals, kernelPaths));
   return report.results.every((r) => r.ok) ? 0 : 1;
 }
 
