@@ -11,7 +11,7 @@
 // Every stream is decoded into one flat output buffer; a block's BCJ filter
 // runs over the block's output in place once LZMA2 has produced it all.
 
-import { Err, fail } from "./errors";
+import { Err, fail, clearError } from "./errors";
 import { ByteSink } from "./sink";
 import { crc32, crc64, sha256 } from "./crc";
 import { lzmaBegin, lzmaMax, lzma2Decode, reserve, tooLarge } from "./lzma";
@@ -253,6 +253,50 @@ function decodeStream(p: usize, end: usize, out: ByteSink): usize {
   return q + 12;
 }
 
+let declaredAt: usize = 0;
+
+/**
+ * The total uncompressed size the streams' indexes declare, read backwards
+ * from the end as liblzma's file info does (footer -> index -> the stream's
+ * start, then the stream before it), or -1 when that walk fails (the decode
+ * proper then reports what is wrong). Only sizes the output buffer and
+ * refuses an output over the cap before anything is allocated; the decode
+ * still verifies every index against its blocks.
+ */
+export function xzDeclaredSize(src: usize, len: usize): i64 {
+  let p = src + len;
+  let total: u64 = 0;
+  let streams = 0;
+  while (p > src) {
+    while (p - src >= 4 && load<u32>(p - 4) == 0) p -= 4; // stream padding
+    if (p == src && streams > 0) break;
+    if (p - src < 24) return -1;
+    const footer = p - 12;
+    if (load<u16>(footer, 10) != 0x5a59 || crc32(footer + 4, 6) != load<u32>(footer)) return -1;
+    const indexSize = (<usize>load<u32>(footer, 4) + 1) << 2;
+    if (indexSize > footer - src - 12) return -1;
+    const idx = footer - indexSize;
+    if (load<u8>(idx) != 0 || crc32(idx, indexSize - 4) != load<u32>(footer - 4)) return -1;
+    const idxEnd = footer - 4;
+    let q = readVli(idx + 1, idxEnd); if (q == 0) return -1;
+    const count = vli;
+    let blocks: u64 = 0;
+    for (let i: u64 = 0; i < count; i++) {
+      q = readVli(q, idxEnd); if (q == 0) return -1;
+      if (vli > 0x7fffffffffffffff - blocks) return -1;
+      blocks += (vli + 3) & ~(<u64>3);
+      q = readVli(q, idxEnd); if (q == 0) return -1;
+      if (vli > 0x3fffffffffffffff - total) return -1;
+      total += vli;
+    }
+    if (blocks > <u64>(idx - src) - 12) return -1;
+    declaredAt = idx;
+    p = idx - <usize>blocks - 12;
+    streams++;
+  }
+  return streams > 0 ? <i64>total : -1;
+}
+
 /**
  * Decompress the xz streams in [src, src+len) (with stream padding between
  * and after them) into `out`. At most `max` bytes: TOO_LARGE beyond that.
@@ -261,6 +305,10 @@ export function xzDecompress(src: usize, len: usize, out: ByteSink, max: u64): b
   gSrc = src;
   lzmaBegin(src, max);
   if (records == null) records = new ByteSink(256);
+  // Refused before anything grows when the indexes declare too much.
+  const declared = xzDeclaredSize(src, len);
+  if (declared < 0) clearError(); // the decode below reports what is wrong
+  if (declared >= 0 && <u64>declared > lzmaMax()) return tooLarge(declaredAt);
   const end = src + len;
   let p = src;
   let streams = 0;

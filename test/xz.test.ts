@@ -112,6 +112,17 @@ describe("xz: vendored fixtures", () => {
     expect((decodeError(x, 299999).err as BtfError).code).toBe("TOO_LARGE");
   });
 
+  it("a total over the cap declared only by the index is refused before allocating", () => {
+    const x = read("vmlinux300k-blocks.xz"); // single-threaded: no sizes in block headers
+    expect(x[13] & 0xc0).toBe(0);
+    const before = wasmMemoryBytes();
+    const err = decodeError(x, 299999).err as BtfError;
+    expect(err.code).toBe("TOO_LARGE");
+    expect(err.offset).toBeGreaterThan(x.length - 200); // at the last index
+    expect(wasmMemoryBytes()).toBe(before);
+    expect(decode(x, 300000).length).toBe(300000);
+  });
+
   it("an implausible size hint is not allocated up front", () => {
     const x = read("bridge-6.xz");
     const before = wasmMemoryBytes();

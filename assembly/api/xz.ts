@@ -7,7 +7,7 @@
 
 import { clearError } from "../errors";
 import { newResult, freeResult } from "../handles";
-import { xzDecompress, XZ_PLAUSIBLE_RATIO } from "../xz";
+import { xzDecompress, xzDeclaredSize, XZ_PLAUSIBLE_RATIO } from "../xz";
 import { LZ_SLACK } from "../lzma";
 
 /**
@@ -19,11 +19,17 @@ import { LZ_SLACK } from "../lzma";
 export function xzDecode(ptr: usize, len: u32, max: f64, sizeHint: f64): bool {
   clearError();
   const cap = max > 0 ? max : 0;
-  // A hint gets one LZMA2 chunk of headroom; without one, 4x the input is
-  // a typical ratio and the buffer doubles. A hint far above the input
-  // (a hostile bzImage trailer) is ignored.
-  const plausible = sizeHint > 0 && sizeHint <= <f64>len * <f64>XZ_PLAUSIBLE_RATIO;
-  let initial = plausible ? sizeHint + 65536 : <f64>len * 4;
+  // The size the indexes declare (single-threaded xz, as kernels use, puts
+  // no size in its block headers) sizes the buffer exactly; else a hint
+  // gets one LZMA2 chunk of headroom; else 4x the input is a typical ratio
+  // and the buffer doubles. Sizes far above the input (a hostile index or
+  // bzImage trailer) are ignored.
+  const declared = <f64>xzDeclaredSize(ptr, len);
+  clearError();
+  const limit = <f64>len * <f64>XZ_PLAUSIBLE_RATIO;
+  let initial = <f64>len * 4;
+  if (declared >= 0 && declared <= limit) initial = declared;
+  else if (sizeHint > 0 && sizeHint <= limit) initial = sizeHint + 65536;
   if (initial < 65536) initial = 65536;
   if (initial > cap) initial = cap;
   if (initial > 0x3ff00000) initial = 0x3ff00000;
