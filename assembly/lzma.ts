@@ -46,6 +46,7 @@ let rep0: u32 = 0;
 let rep1: u32 = 0;
 let rep2: u32 = 0;
 let rep3: u32 = 0;
+let dictSize: u32 = 0; // from the LZMA2 filter properties: no match reaches further back
 let lc: u32 = 3;
 let lpMask: u32 = 0;
 let pbMask: u32 = 3;
@@ -224,6 +225,7 @@ function lzmaChunk(src: usize, srcEnd: usize, dict: usize, op: usize, limit: usi
       state = state < 7 ? 7 : 10;
       rep0 = decodeDist(len);
       if (rep0 == 0xffffffff) return bad(rcP, "LZMA end marker inside an LZMA2 chunk");
+      if (rep0 >= dictSize) return bad(rcP, "LZMA match distance beyond the dictionary size");
     } else {
       if (bit(probs + (<usize>(IS_REP_G0 + state) << 1)) == 0) {
         if (bit(probs + (<usize>(IS_REP0_LONG + (state << 4) + posState) << 1)) == 0) {
@@ -276,9 +278,13 @@ function lzmaChunk(src: usize, srcEnd: usize, dict: usize, op: usize, limit: usi
 /**
  * Decode the LZMA2 stream at [p, end) (up to and including its end byte),
  * appending to `out`. Returns the address after the end byte, or 0 with
- * the error recorded (BAD_COMPRESSED, TOO_LARGE).
+ * the error recorded (BAD_COMPRESSED, TOO_LARGE). `dictProp` is the LZMA2
+ * filter's properties byte.
  */
-export function lzma2Decode(p: usize, end: usize, out: ByteSink): usize {
+export function lzma2Decode(p: usize, end: usize, out: ByteSink, dictProp: u32): usize {
+  // The dictionary size byte (<= 40, checked by the caller): 2 or 3 times a
+  // power of two, 40 meaning 4 GiB - 1.
+  dictSize = dictProp >= 40 ? 0xffffffff : (2 | (dictProp & 1)) << (dictProp / 2 + 11);
   let needDictReset = true;
   let needProps = true;
   let dictStart: u64 = <u64>out.len;

@@ -134,6 +134,7 @@ function decodeBlock(p: usize, end: usize, out: ByteSink, checkType: u32): usize
   }
   const nf = (flags & 3) + 1;
   let nBcj = 0;
+  let dictProp: u32 = 0;
   for (let f: u32 = 0; f < nf; f++) {
     const fp = q;
     q = readVli(q, hend); if (q == 0) return 0;
@@ -145,7 +146,8 @@ function decodeBlock(p: usize, end: usize, out: ByteSink, checkType: u32): usize
     if (id == FILTER_LZMA2) {
       if (!isLast) { bad(fp, "LZMA2 is not the last filter"); return 0; }
       if (psize != 1) { bad(fp, "LZMA2 properties are not 1 byte"); return 0; }
-      if (load<u8>(q) > 40) { bad(q, "LZMA2 dictionary size out of range"); return 0; }
+      dictProp = <u32>load<u8>(q);
+      if (dictProp > 40) { bad(q, "LZMA2 dictionary size out of range"); return 0; }
     } else if (id == FILTER_X86) {
       if (isLast) { bad(fp, "the filter chain does not end with LZMA2"); return 0; }
       if (psize != 0 && psize != 4) { bad(fp, "x86 BCJ properties are not 0 or 4 bytes"); return 0; }
@@ -168,7 +170,7 @@ function decodeBlock(p: usize, end: usize, out: ByteSink, checkType: u32): usize
     if (uncSize > lzmaMax() - blockOff) { tooLarge(p); return 0; }
     if (uncSize <= <u64>(end - data) * XZ_PLAUSIBLE_RATIO) reserve(out, blockOff + uncSize, true);
   }
-  const after = lzma2Decode(data, dataEnd, out);
+  const after = lzma2Decode(data, dataEnd, out, dictProp);
   if (after == 0) return 0;
   const comp = <u64>(after - data);
   const produced = <u64>out.len - blockOff;
