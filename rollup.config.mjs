@@ -8,21 +8,12 @@ import { rollup } from "rollup";
 import { readFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
 
-// xz-decompress falls back to require("stream/web") only where there is no
-// global ReadableStream; every runtime we support has one.
-const noStreamWeb = {
-  name: "no-stream-web",
-  resolveId: (id) => (id === "stream/web" ? "\0stream-web" : null),
-  load: (id) => (id === "\0stream-web" ? "export default {};" : null),
-};
-
 const onwarn = (w, warn) => {
   if (w.code === "CIRCULAR_DEPENDENCY" || w.code === "THIS_IS_UNDEFINED") return;
   warn(w);
 };
 
 const plugins = (decl) => [
-  noStreamWeb,
   nodeResolve({ browser: false, preferBuiltins: false }),
   commonjs(),
   typescript({ tsconfig: "./tsconfig.json", declaration: decl, declarationDir: decl ? "dist" : undefined, outDir: "dist" }),
@@ -35,7 +26,6 @@ const plugins = (decl) => [
 // a blob: URL. Built with tsconfig.web.json (tsconfig.json leaves src/web out).
 
 const webPlugins = () => [
-  noStreamWeb,
   nodeResolve({ browser: true, preferBuiltins: false }),
   commonjs(),
   typescript({ tsconfig: "./tsconfig.web.json" }),

@@ -289,3 +289,4 @@ export * from "./api/dedup";
 export * from "./api/dumpc";
 export * from "./api/zstd";
 export * from "./api/limits";
+export * from "./api/xz";

@@ -6,12 +6,12 @@
 //  - fflate: gzip, synchronous, small, widely used.
 //  - zstd: our own decoder in the wasm core (assembly/zstd.ts), synchronous;
 //    ~20x faster than the pure-JS fzstd it replaced on 60 MB kernel payloads.
-//  - xz-decompress: xz-embedded compiled to wasm; streaming and async only,
-//    which is why unwrap() is async.
+//  - xz: our own decoder in the wasm core (assembly/xz.ts: LZMA2 and the
+//    x86 BCJ filter kernels use), synchronous. unwrap() stays async for
+//    callers, but every format now also unwraps synchronously.
 //  - LZ4 legacy frames are decoded by lz4.ts (the format is 40 lines).
 
 import { Gunzip } from "fflate";
-import { XzReadableStream } from "xz-decompress";
 import { BtfError } from "./errors.js";
 import { lz4LegacyDecode } from "./lz4.js";
 import { init, guard, copyIn, takeResult, lastError } from "./core.js";
@@ -112,32 +112,20 @@ function appendedSize(payload: Uint8Array): number {
   return (payload[n - 4] | (payload[n - 3] << 8) | (payload[n - 2] << 16)) + payload[n - 1] * 0x1000000;
 }
 
-async function unxzCapped(b: Uint8Array, max: number): Promise<Uint8Array> {
-  const src = new ReadableStream<Uint8Array>({
-    start(ctrl) { ctrl.enqueue(b); ctrl.close(); },
+/**
+ * xz through the core, exactly as unzstdCapped: cap checked before
+ * allocating when a block header declares its size, LZMA2 chunk by chunk
+ * otherwise; `sizeHint` only sizes the first allocation.
+ * Needs the core initialised (unwrap() does it; unwrapSync() callers have).
+ */
+export function unxzCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
+  return guard((c) => {
+    const ptr = copyIn(b, c);
+    const ok = c.xzDecode(ptr, b.length, max, sizeHint) as boolean;
+    c.memFree(ptr);
+    if (!ok) throw lastError(c);
+    return takeResult(c);
   });
-  const reader = new XzReadableStream(src).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > max) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge("xz", max);
-      }
-      chunks.push(value);
-    }
-  } catch (e) {
-    if (e instanceof BtfError) throw e;
-    throw new BtfError("BAD_COMPRESSED", `xz: ${(e as Error).message ?? e}`);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) { out.set(c, o); o += c.length; }
-  return out;
 }
 
 /** The compressed payload of an x86 bzImage (boot protocol >= 2.08), without the appended size. */
@@ -172,7 +160,7 @@ export async function unwrap(input: Uint8Array, opts: UnwrapOptions = {}): Promi
         return { bytes, layers, kind };
       case "gzip": bytes = gunzipCapped(bytes, max); break;
       case "zstd": await init(); bytes = unzstdCapped(bytes, max, hint); break;
-      case "xz": bytes = await unxzCapped(bytes, max); break;
+      case "xz": await init(); bytes = unxzCapped(bytes, max, hint); break;
       case "lz4": bytes = lz4LegacyDecode(bytes, max); break;
       case "bzimage": {
         const { payload } = bzImagePayload(bytes);
@@ -194,7 +182,7 @@ export async function unwrap(input: Uint8Array, opts: UnwrapOptions = {}): Promi
   throw new BtfError("BAD_COMPRESSED", `too many nested layers (${layers.join(" -> ")})`);
 }
 
-/** Synchronous unwrap for the formats that allow it (everything but xz). */
+/** Synchronous unwrap (needs the core initialised: init()). */
 export function unwrapSync(input: Uint8Array, opts: UnwrapOptions = {}): Unwrapped {
   const max = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED;
   let bytes = input;
@@ -207,7 +195,7 @@ export function unwrapSync(input: Uint8Array, opts: UnwrapOptions = {}): Unwrapp
       case "gzip": bytes = gunzipCapped(bytes, max); break;
       case "zstd": bytes = unzstdCapped(bytes, max, hint); break;
       case "lz4": bytes = lz4LegacyDecode(bytes, max); break;
-      case "xz": throw new BtfError("UNSUPPORTED", "xz input needs the asynchronous API (Btf.load / unwrap)");
+      case "xz": bytes = unxzCapped(bytes, max, hint); break;
       case "bzimage": {
         const { payload } = bzImagePayload(bytes);
         const gz = sniff(payload) === "gzip";

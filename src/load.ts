@@ -38,7 +38,7 @@ export async function loadBtf(bytes: Uint8Array, opts: LoadOptions = {}): Promis
   return fromUnwrapped(u, opts);
 }
 
-/** Synchronous loadBtf for every form but xz. */
+/** Synchronous loadBtf (every form, xz included; needs init()). */
 export function loadBtfSync(bytes: Uint8Array, opts: LoadOptions = {}): Btf {
   let u: Unwrapped;
   try {

@@ -44,7 +44,10 @@ describe("input sniffing and unwrapping", () => {
     }
     const z = loadBtfSync(fixture("wrapped/loop.btf.zst"), { base });
     expect(z.dumpRaw()).toBe(want);
-    expect(() => loadBtfSync(fixture("wrapped/loop.btf.xz"), { base })).toThrow(/asynchronous/);
+    // xz is decoded by the core too, so the synchronous path takes it.
+    const x = loadBtfSync(fixture("wrapped/loop.btf.xz"), { base });
+    expect(x.dumpRaw()).toBe(want);
+    x.free();
     base.free();
   });
 
