@@ -9,8 +9,8 @@
 # /sys/kernel/btf/vmlinux). Idempotent: packages already downloaded or
 # extracted are reused. Needs apt-get (Debian bookworm sources: the packages
 # below are in bookworm main, 6.1.0-53 in bookworm-security; a pinned version
-# the archive has since dropped must be replaced), dpkg-deb, xz, lz4, objcopy
-# and node. The extracted k61-50, k61-47 and k61-50-cloud BTF are byte for
+# the archive has since dropped must be replaced), dpkg-deb and node
+# (after npm run build). The extracted k61-50, k61-47 and k61-50-cloud BTF are byte for
 # byte the developer corpus's vmlinux.btf.gz (checked with cmp).
 set -eu
 
@@ -28,30 +28,12 @@ k61-50-rt linux-image-6.1.0-50-rt-amd64-unsigned=6.1.176-1 6.1.0-50-rt-amd64
 k61-53 linux-image-6.1.0-53-amd64-unsigned=6.1.187-1 6.1.0-53-amd64
 "
 
-# The raw .BTF section of a bzImage's vmlinux. The compressed payload is
-# located with the boot header (setup_sects at 0x1F1, payload_offset/length at
-# 0x248/0x24C) and unpacked with the system's xz/lz4: Debian's xz payloads use
-# the x86 BCJ filter, which the bundled JS xz decoder does not implement.
+# The raw .BTF section of a bzImage's vmlinux, by btfkit itself (`convert`
+# peels the bzImage and its xz+BCJ / lz4 / zstd / gzip payload in the core).
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ -f "$ROOT/dist/cli.js" ] || { echo "fetch-scale-corpus: run npm run build first" >&2; exit 2; }
 vmlinux_btf() {
-  tmp="$2.payload"
-  node -e '
-    const fs = require("fs");
-    const b = fs.readFileSync(process.argv[1]);
-    const setup = (b[0x1f1] || 4) + 1;
-    const off = setup * 512 + b.readUInt32LE(0x248), len = b.readUInt32LE(0x24c);
-    fs.writeFileSync(process.argv[2], b.subarray(off, off + len));
-  ' "$1" "$tmp"
-  case $(od -An -tx1 -N4 "$tmp" | tr -d " ") in
-    # The build appends the uncompressed size after the stream; --single-stream ignores it.
-    fd377a58) xz -dc --single-stream "$tmp" > "$tmp.elf" ;;
-    # Legacy lz4 frames have no end mark: leave the appended size out.
-    02214c18) head -c -4 "$tmp" | lz4 -dc > "$tmp.elf" ;;
-    28b52ffd) zstd -dc "$tmp" > "$tmp.elf" ;;
-    1f8b*) gzip -dc "$tmp" > "$tmp.elf" ;;
-    *) echo "fetch-scale-corpus: $1: unknown payload compression" >&2; exit 2 ;;
-  esac
-  objcopy --dump-section .BTF="$2" "$tmp.elf" /dev/null 2>/dev/null || llvm-objcopy --dump-section .BTF="$2" "$tmp.elf" /dev/null
-  rm -f "$tmp" "$tmp.elf"
+  node "$ROOT/dist/cli.js" convert "$1" -o "$2"
 }
 
 mkdir -p "$DIR/debs" "$DIR/x" "$DIR/kernels" "$DIR/modules"
