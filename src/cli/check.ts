@@ -28,9 +28,25 @@ export async function run(argv: string[]): Promise<number> {
   const builtPath = str(opts["built-against"]);
   const pairs = positionals.length * kernelPaths.length;
   const progress = pairs > 12;
+  // A terminal gets one line redrawn at most every 100 ms; a log file (CI) a
+  // line per tenth of the work, not thousands of carriage returns.
+  const tty = !!(process.stderr as { isTTY?: boolean }).isTTY;
+  let lastDraw = 0;
+  let lastTenth = 0;
   const showProgress = (modulesDone: number) => {
+    if (!progress) return;
     const done = modulesDone * kernelPaths.length;
-    if (progress && (done % 60 === 0 || done === pairs)) process.stderr.write(`check: ${done}/${pairs} pairs\r`);
+    if (tty) {
+      const now = Date.now();
+      if (now - lastDraw < 100 && done !== pairs) return;
+      lastDraw = now;
+      process.stderr.write(`check: ${done}/${pairs} pairs\r`);
+    } else {
+      const tenth = Math.floor((done * 10) / pairs);
+      if (tenth <= lastTenth) return;
+      lastTenth = tenth;
+      process.stderr.write(`check: ${done}/${pairs} pairs\n`);
+    }
   };
   // Worker threads where there are some and more than one module (each worker parses the kernels again).
   const support = positionals.length > 1 && jobsOpt !== "1" ? await workerSupport() : undefined;
@@ -59,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     report = checker.finish();
   }
-  if (progress) process.stderr.write("\n");
+  if (progress && tty) process.stderr.write("\n");
   if (opts.json) out(JSON.stringify(report, null, 1) + "\n");
   else out(renderText(report, positionals, kernelPaths));
   return report.results.every((r) => r.ok) ? 0 : 1;
