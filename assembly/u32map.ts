@@ -43,46 +43,39 @@ export class U32Map {
     }
   }
 
-  /** Insert or overwrite. `key` must not be 0xffffffff. */
-  set(key: u32, value: u32): void {
+  /**
+   * The address of `key`'s (key, value) slot, inserting the key with value 0
+   * when absent: the one probe loop behind set() and add().
+   */
+  @inline private entry(key: u32): usize {
     if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const mask = this.mask;
     let i = this.slot(key);
     while (true) {
       const a = this.slots + (<usize>i << 3);
       const k = load<u32>(a);
-      if (k == key) { store<u32>(a, value, 4); return; }
+      if (k == key) return a;
       if (k == EMPTY_KEY) {
         store<u32>(a, key);
-        store<u32>(a, value, 4);
+        store<u32>(a, 0, 4);
         this.size++;
-        return;
+        return a;
       }
       i = (i + 1) & mask;
     }
   }
 
+  /** Insert or overwrite. `key` must not be 0xffffffff. */
+  set(key: u32, value: u32): void {
+    store<u32>(this.entry(key), value, 4);
+  }
+
   /** Add `delta` to the value of `key` (0 when absent); returns the new value. */
   add(key: u32, delta: u32): u32 {
-    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const mask = this.mask;
-    let i = this.slot(key);
-    while (true) {
-      const a = this.slots + (<usize>i << 3);
-      const k = load<u32>(a);
-      if (k == key) {
-        const v = load<u32>(a, 4) + delta;
-        store<u32>(a, v, 4);
-        return v;
-      }
-      if (k == EMPTY_KEY) {
-        store<u32>(a, key);
-        store<u32>(a, delta, 4);
-        this.size++;
-        return delta;
-      }
-      i = (i + 1) & mask;
-    }
+    const a = this.entry(key);
+    const v = load<u32>(a, 4) + delta;
+    store<u32>(a, v, 4);
+    return v;
   }
 
   private grow(): void {

@@ -287,7 +287,7 @@ function sortName(t: TypeTable, m: ChainMemo, id: u32): usize {
     return -1;
   }
 
-  @inline hash(id: u32, incl: bool): u64 {
+  hash(id: u32, incl: bool): u64 {
     const bit: u8 = incl ? 2 : 1;
     const memo = incl ? this.memo1 : this.memo0;
     if ((load<u8>(this.done + id) & bit) != 0) return load<u64>(memo + (<usize>id << 3));

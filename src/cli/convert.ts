@@ -4,7 +4,7 @@
 // compressed inputs.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel, writeOptions, writeOutputAtomic } from "./io.js";
+import { loadFileOnBase, validateLevel, writeOptions, writeOutputAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 
 export const spec: VerbSpec = {
@@ -22,8 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!o) throw new BtfError("USAGE", `convert needs -o OUT\nusage: ${spec.usage}`);
   const w = writeOptions(opts);
   const basePath = str(opts.base);
-  const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
-  const btf = await loadFile(positionals[0], { base, validate: level });
+  const btf = await loadFileOnBase(positionals[0], basePath, level);
   const bytes = btf.toBytes({ endian: w.endian ?? btf.endian, header: w.header });
   writeOutputAtomic(o, bytes);
   return 0;

@@ -4,7 +4,7 @@
 // header unless --header 32.
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel, writeOptions, writeOutputAtomic } from "./io.js";
+import { loadFileOnBase, validateLevel, writeOptions, writeOutputAtomic } from "./io.js";
 import { BtfError } from "../errors.js";
 import { dedup } from "../dedup.js";
 
@@ -23,8 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!o) throw new BtfError("USAGE", `dedup needs -o OUT\nusage: ${spec.usage}`);
   const w = writeOptions(opts);
   const basePath = str(opts.base);
-  const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
-  const btf = await loadFile(positionals[0], { base, validate: level });
+  const btf = await loadFileOnBase(positionals[0], basePath, level);
   const out = dedup(btf);
   // The classic 24-byte header by default (what released libbpf, pahole and
   // kernels write, and the goldens hold), unless a layout section needs 32.

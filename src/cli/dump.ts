@@ -3,7 +3,7 @@
 // c to `bpftool btf dump file FILE [-B B] format c [unsorted]`.
 
 import { VerbSpec, parseArgs, str, multi } from "./args.js";
-import { loadFile, validateLevel, writeOutputAtomic, writeStdout } from "./io.js";
+import { loadFileOnBase, validateLevel, writeOutputAtomic, writeStdout } from "./io.js";
 import { BtfError } from "../errors.js";
 import { Btf } from "../btf.js";
 import { dumpCBytes } from "../dumpc.js";
@@ -46,8 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const render = formats[format];
   if (!render) throw new BtfError("USAGE", `unknown format ${format} (${Object.keys(formats).join(", ")})`);
   const basePath = str(opts.base);
-  const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
-  const btf = await loadFile(positionals[0], { base, validate: level });
+  const btf = await loadFileOnBase(positionals[0], basePath, level);
   const bytes = render(btf, opts);
   const o = str(opts.out);
   if (o) writeOutputAtomic(o, bytes);

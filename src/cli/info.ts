@@ -1,7 +1,7 @@
 // btfkit info FILE [--base B] [--json] [--validate libbpf|kernel]
 
 import { VerbSpec, parseArgs, str } from "./args.js";
-import { loadFile, validateLevel } from "./io.js";
+import { loadFileOnBase, validateLevel } from "./io.js";
 import { out } from "./main.js";
 
 export const spec: VerbSpec = {
@@ -15,8 +15,7 @@ export async function run(argv: string[]): Promise<number> {
   const { positionals, opts } = parseArgs(argv, spec);
   const level = validateLevel(opts.validate);
   const basePath = str(opts.base);
-  const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
-  const btf = await loadFile(positionals[0], { base, validate: level });
+  const btf = await loadFileOnBase(positionals[0], basePath, level);
   const hdr = btf.header;
   const counts = btf.kindCounts();
   const src = btf.source;

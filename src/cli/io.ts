@@ -79,6 +79,15 @@ export async function loadFile(path: string, opts: { base?: Btf; validate?: Vali
   return loadBtf(readInput(path), { base: opts.base, validate: opts.validate, file: path });
 }
 
+/**
+ * FILE as the reading verbs (info, dump, convert, dedup) take it: on the
+ * optional --base file, both checked at the --validate level.
+ */
+export async function loadFileOnBase(path: string, basePath: string | undefined, level: ValidateLevel): Promise<Btf> {
+  const base = basePath ? await loadFile(basePath, { validate: level }) : undefined;
+  return loadFile(path, { base, validate: level });
+}
+
 /** --endian and --header of the verbs that write raw BTF; unset fields keep the BTF's own form. */
 export function writeOptions(opts: Record<string, unknown>): { endian?: "little" | "big"; header?: 24 | 32 } {
   const endian = opts.endian;
