@@ -28,7 +28,8 @@ import {
   KIND_TYPE_TAG, KIND_UNION, KIND_VAR, KIND_VOLATILE, MEMBER_LEN, PARAM_LEN,
   T_INFO, T_NAME, T_SIZE, VARSECINFO_LEN, infoKflag,
 } from "../format";
-import { NameCounts, U32Vec } from "./c_names";
+import { NameCounts } from "./c_names";
+import { U32Vec } from "../vec";
 import { TypeTable, sortedIds, mergeSortU32 } from "./c_sort";
 
 /** Options (bit flags) of dumpC. */
