@@ -7,7 +7,7 @@
 // worker threads are not available.
 
 import { VerbSpec, parseArgs, multi, str } from "./args.js";
-import { out } from "./main.js";
+import { out } from "./io.js";
 import { BtfError } from "../errors.js";
 import { Checker, CheckReport, KernelInput, ReportBuilder } from "../check.js";
 import { loadKernels, loadModule, checkInWorkers, workerSupport } from "./check-worker.js";

@@ -2,7 +2,7 @@
 
 import { VerbSpec, parseArgs, str } from "./args.js";
 import { loadFileOnBase, validateLevel } from "./io.js";
-import { out } from "./main.js";
+import { out } from "./io.js";
 
 export const spec: VerbSpec = {
   usage: "btfkit info FILE [--base B] [--json] [--validate libbpf|kernel]",

@@ -68,6 +68,10 @@ export function writeStdout(data: Uint8Array): void {
   }
 }
 
+const stdoutText = new TextEncoder();
+/** Print text on stdout (the verbs' one way to print a report). */
+export function out(s: string): void { writeStdout(stdoutText.encode(s)); }
+
 export function validateLevel(v: unknown): ValidateLevel {
   if (v === undefined) return "libbpf";
   if (v === "libbpf" || v === "kernel") return v;

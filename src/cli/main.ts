@@ -4,7 +4,7 @@
 
 import { init } from "../core.js";
 import { BtfError } from "../errors.js";
-import { writeStdout } from "./io.js";
+import { out } from "./io.js";
 import type { VerbSpec } from "./args.js";
 import * as info from "./info.js";
 import * as dump from "./dump.js";
@@ -18,8 +18,6 @@ export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
 export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check };
 
-const enc = new TextEncoder();
-export function out(s: string): void { writeStdout(enc.encode(s)); }
 
 function help(): string {
   const rows = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(9)} ${v.spec.summary}\n            ${v.spec.usage}`);
