@@ -49,6 +49,8 @@ export namespace Err {
   export const INTERNAL: i32 = 40; // a bug in btfkit: an abort inside the core
   export const DUMP_FAILED: i32 = 41;
   export const BAD_DISTILLED_BASE: i32 = 42; // relocate: the split's base is not a distilled base
+  export const BAD_ARRAY: i32 = 43; // kernel resolve: an array's index or element type is refused
+  export const BAD_RESOLVE: i32 = 44; // kernel resolve: deeper than 32 nested types, or an inconsistent resolve state
 }
 
 let errCode: i32 = 0;

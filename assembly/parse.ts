@@ -52,7 +52,7 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
   }
   if (ok) ok = parseTypes(btf, fileOff, sum);
   if (needsBase) ok = failNeedsBase(btf, fileOff, sum, ok);
-  if (ok) ok = (level == LEVEL_KERNEL_LOAD || validateLibbpfAfterWalk(btf, fileOff, sum)) && (level < LEVEL_KERNEL || validateKernel(btf, fileOff));
+  if (ok) ok = (level == LEVEL_KERNEL_LOAD || validateLibbpfAfterWalk(btf, fileOff, sum)) && (level < LEVEL_KERNEL || validateKernel(btf, fileOff, level == LEVEL_KERNEL));
   sum.dispose();
   if (!ok) {
     btf.owned = 0; // the caller still owns the memory on failure

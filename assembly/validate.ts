@@ -3,8 +3,11 @@
 //    names resolvable, referenced ids in range, FUNC -> FUNC_PROTO. We also
 //    reject modifier/typedef/pointer/array chains that loop, since every tool
 //    that follows such a chain would otherwise have to guess.
-//  - kernel: btf_check_meta and each kind's *_check_meta, plus
-//    btf_check_type_tags (kernel/bpf/btf.c), which is what a module load runs.
+//  - kernel: what BPF_BTF_LOAD runs (kernel/bpf/btf.c btf_parse): btf_check_meta
+//    and each kind's *_check_meta, then the resolve pass (validate_resolve.ts:
+//    btf_check_all_types), then btf_check_type_tags.
+//  - kernel-load (api/check.ts): what a module load runs (btf_parse_module):
+//    the meta checks and btf_check_type_tags, without the resolve pass.
 
 import { Btf } from "./btf";
 import { Err, fail } from "./errors";
@@ -14,11 +17,12 @@ import {
   KIND_FUNC, KIND_FUNC_PROTO, KIND_FWD, KIND_INT, KIND_PTR, KIND_RESTRICT,
   KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG, KIND_UNION, KIND_VAR, KIND_VOLATILE,
   KIND_MAX, KSYM_NAME_LEN, MEMBER_LEN, ENUM_LEN, ENUM64_LEN, PARAM_LEN, VARSECINFO_LEN,
-  T_INFO, T_NAME, T_SIZE, infoKflag, intBits, intEncoding, intOffset, kindName,
+  T_INFO, T_NAME, T_SIZE, H_TYPE_LEN, infoKflag, intBits, intEncoding, intOffset, kindName,
   memberBitOffset, memberBitfieldSize,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
 import { WalkSummary } from "./parse";
+import { resolveAll } from "./validate_resolve";
 
 @inline function recFileOff(btf: Btf, fileOff: u32, p: usize): i64 {
   return <i64>fileOff + <i64>(p - btf.mem);
@@ -174,7 +178,7 @@ let identMemoStart: u32 = 0;
 let identMemoLen: u32 = 0;
 
 /** btf_name_valid_identifier: a C identifier ('.' allowed) of at most KSYM_NAME_LEN bytes. */
-function validIdentifier(btf: Btf, off: u32): bool {
+export function validIdentifier(btf: Btf, off: u32): bool {
   const rel = off - identMemoStart;
   const memo = identMemo != 0 && off >= identMemoStart && rel < identMemoLen;
   if (memo && (load<u8>(identMemo + (rel >> 3)) & (<u8>1 << <u8>(rel & 7))) != 0) return true;
@@ -212,10 +216,16 @@ function validSectionName(btf: Btf, off: u32): bool {
 
 @inline function roundupBytes(bits: u64): u64 { return (bits + 7) >> 3; }
 
-/** btf_check_meta + per-kind *_check_meta + btf_check_type_tags. */
-export function validateKernel(btf: Btf, fileOff: u32): bool {
+/**
+ * btf_check_meta + per-kind *_check_meta, then with `resolve` (BPF_BTF_LOAD)
+ * the resolve pass, then btf_check_type_tags. Without `resolve` this is what
+ * a module or vmlinux load runs.
+ */
+export function validateKernel(btf: Btf, fileOff: u32, resolve: bool = true): bool {
   const cnt = btf.typeCnt();
   if (cnt - 1 > BTF_MAX_TYPE) return fail(Err.TOO_MANY_TYPES, fileOff, 0, "exceeded the kernel's maximum number of types (" + BTF_MAX_TYPE.toString() + ")");
+  // btf_parse_type_sec (BPF_BTF_LOAD only): a base BTF needs at least one type.
+  if (resolve && btf.base === null && btf.count == 0) return fail(Err.BAD_SECTION, fileOff + H_TYPE_LEN, 0, "empty type section (kernel: \"No type found\")");
   if (!charClassReady) buildCharClass();
   const memoBytes = (<usize>btf.strLen + 7) >> 3;
   identMemo = heap.alloc(max<usize>(memoBytes, 1));
@@ -224,6 +234,7 @@ export function validateKernel(btf: Btf, fileOff: u32): bool {
   identMemoLen = btf.strLen;
   let ok = true;
   for (let id = btf.startId; id < cnt && ok; id++) ok = checkMeta(btf, fileOff, id);
+  if (ok && resolve) ok = resolveAll(btf, fileOff);
   heap.free(identMemo);
   identMemo = 0;
   return ok && checkTypeTags(btf, fileOff);
@@ -328,7 +339,8 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
     }
     case KIND_FUNC_PROTO: {
       // Parameter names are checked only by the resolve pass
-      // (btf_func_proto_check), which module and vmlinux loads do not run.
+      // (btf_func_proto_check in validate_resolve.ts), which module and
+      // vmlinux loads do not run.
       if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
       if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
       break;

@@ -568,11 +568,12 @@ describe("kernel-level checks (libbpf accepts these)", () => {
     b.bytes[nameAt + 1] = 0x80;
     expectKernelError(b, { code: "BAD_NAME", offset: b.rec[LAST_BASE_ID], typeId: LAST_BASE_ID + 1 });
   });
-  it("modifier chains: 33 steps through unchecked ids is too long, a long chain of checked ids is not", () => {
+  it("modifier chains: 34 unresolved steps exceed the resolve depth, a long chain of resolved ids does not", () => {
     const first = LAST_BASE_ID + 1;
     const fwd = base(false, () => Array.from({ length: 34 }, (_, i) => [0, info(K.CONST), i === 33 ? 1 : first + i + 1]));
     Btf.parse(fwd.bytes.slice()).free();
-    expectKernelError(fwd, { code: "LOOP", offset: fwd.rec[LAST_BASE_ID], typeId: first });
+    // BPF_BTF_LOAD resolves before btf_check_type_tags: the resolve stack (32) overflows first.
+    expectKernelError(fwd, { code: "BAD_RESOLVE", offset: fwd.rec[LAST_BASE_ID], typeId: first });
     const back = base(false, () => Array.from({ length: 40 }, (_, i) => [0, info(K.CONST), i === 0 ? 1 : first + i - 1]));
     Btf.parse(back.bytes.slice(), { validate: "kernel" }).free();
   });
@@ -588,9 +589,10 @@ describe("kernel-level checks (libbpf accepts these)", () => {
     setU32(b, at(b, 18) + 4, info(K.DECL_TAG, 1));
     expectKernelError(b, { code: "BAD_NAME", offset: at(b, 18), typeId: 18 });
   });
-  it("parameter names are not checked at module load (only BPF_BTF_LOAD's resolve pass does)", () => {
+  it("parameter names are checked by BPF_BTF_LOAD's resolve pass (btf_func_proto_check), not by the meta pass", () => {
     const b = base(false, (s) => [[0, info(K.FUNC_PROTO, 1), 1, s.o("1x"), 1]]);
-    Btf.parse(b.bytes.slice(), { validate: "kernel" }).free();
+    const id = LAST_BASE_ID + 1;
+    expectKernelError(b, { code: "BAD_FUNC", offset: b.rec[LAST_BASE_ID] + 12, typeId: id });
   });
   it("reserved info bits under a 32-byte header (zero layout fields)", () => {
     const { s, types } = baseSpec();
