@@ -124,7 +124,14 @@ function needsResolve(k: u32): bool {
 @inline function noSize(id: u32, k: u32): bool {
   return id == 0 || k == KIND_FWD || k == KIND_FUNC || k == KIND_FUNC_PROTO;
 }
-@inline function kindOf(btf: Btf, id: u32): u32 { return id == 0 ? 0 : btf.kind(id); }
+/** The record of any id; own ids without the base-chain walk of btf.rec (the hot case). */
+@inline function recOf(btf: Btf, id: u32): usize { return id >= gStart ? btf.ownRec(id) : btf.rec(id); }
+@inline function kindOf(btf: Btf, id: u32): u32 {
+  if (id >= gStart) return btf.recKind(btf.ownRec(id));
+  return id == 0 ? 0 : btf.kind(id);
+}
+/** The size|type word of any id. */
+@inline function sizeOrType(btf: Btf, id: u32): u32 { return load<u32>(recOf(btf, id), T_SIZE); }
 
 /** env_type_is_resolve_sink: where a walk in the current mode stops. */
 function isSink(k: u32): bool {
@@ -142,7 +149,7 @@ function isSink(k: u32): bool {
 
 /** btf_type_int_is_regular: not a bitfield, 1/2/4/8/16 bytes. */
 function intRegular(btf: Btf, id: u32): bool {
-  const w = load<u32>(btf.rec(id), COMMON_LEN);
+  const w = load<u32>(recOf(btf, id), COMMON_LEN);
   const bits = intBits(w);
   const bytes = (bits + 7) >> 3;
   if ((bits & 7) != 0 || intOffset(w) != 0) return false;
@@ -157,18 +164,18 @@ function resolvedId(btf: Btf, id: u32): u32 {
 }
 function resolvedSize(btf: Btf, id: u32): u32 {
   if (id >= gStart) return load<u32>(gResSizes + (<usize>(id - gStart) << 2));
-  return btf.kind(id) == KIND_ARRAY ? baseSize(btf, id) : 0;
+  return kindOf(btf, id) == KIND_ARRAY ? baseSize(btf, id) : 0;
 }
 
 /** What a resolved base type's resolved_ids entry holds: the first non-modifier it leads to. */
 function baseResolvedId(btf: Btf, id: u32): u32 {
-  const k = btf.kind(id);
-  if (k == KIND_FUNC || k == KIND_DECL_TAG) return btf.sizeOrType(id);
+  const k = kindOf(btf, id);
+  if (k == KIND_FUNC || k == KIND_DECL_TAG) return sizeOrType(btf, id);
   if (!(isMod(k) || k == KIND_PTR || k == KIND_VAR || k == KIND_ARRAY)) return k == KIND_STRUCT || k == KIND_UNION || k == KIND_DATASEC ? 0 : id;
-  let cur = k == KIND_ARRAY ? load<u32>(btf.extra(id)) : btf.sizeOrType(id);
+  let cur = k == KIND_ARRAY ? load<u32>(COMMON_LEN + recOf(btf, id)) : sizeOrType(btf, id);
   for (let i = 0; i < BASE_WALK_LIMIT; i++) {
-    if (cur == 0 || cur >= gCnt || !isMod(btf.kind(cur))) return cur;
-    cur = btf.sizeOrType(cur);
+    if (cur == 0 || cur >= gCnt || !isMod(kindOf(btf, cur))) return cur;
+    cur = sizeOrType(btf, cur);
   }
   return 0;
 }
@@ -179,13 +186,13 @@ function baseSize(btf: Btf, id: u32): u32 {
   let cur = id;
   for (let i = 0; i < BASE_WALK_LIMIT; i++) {
     if (cur == 0 || cur >= gCnt) return 0;
-    const k = btf.kind(cur);
-    if (kindHasSize(k)) return <u32>min<u64>(nelems * <u64>btf.sizeOrType(cur), 0xffffffff);
+    const k = kindOf(btf, cur);
+    if (kindHasSize(k)) return <u32>min<u64>(nelems * <u64>sizeOrType(btf, cur), 0xffffffff);
     if (k == KIND_PTR) return <u32>min<u64>(nelems * PTR_SIZE, 0xffffffff);
     if (k == KIND_ARRAY) {
-      nelems = min<u64>(nelems * <u64>load<u32>(btf.extra(cur), 8), 0xffffffff);
-      cur = load<u32>(btf.extra(cur));
-    } else if (isMod(k)) cur = btf.sizeOrType(cur);
+      nelems = min<u64>(nelems * <u64>load<u32>(COMMON_LEN + recOf(btf, cur), 8), 0xffffffff);
+      cur = load<u32>(COMMON_LEN + recOf(btf, cur));
+    } else if (isMod(k)) cur = sizeOrType(btf, cur);
     else return 0;
   }
   return 0;
@@ -197,7 +204,7 @@ function typeIdSize(btf: Btf, id: u32): bool {
   let k = kindOf(btf, id);
   if (noSize(id, k)) return false;
   let size: u32 = 0;
-  if (kindHasSize(k)) size = btf.sizeOrType(id);
+  if (kindHasSize(k)) size = sizeOrType(btf, id);
   else if (k == KIND_ARRAY) size = resolvedSize(btf, id);
   else if (k == KIND_PTR) size = PTR_SIZE;
   else {
@@ -206,7 +213,7 @@ function typeIdSize(btf: Btf, id: u32): bool {
     if (id >= gCnt) return false;
     k = kindOf(btf, id);
     if (noSize(id, k)) return false;
-    if (kindHasSize(k)) size = btf.sizeOrType(id);
+    if (kindHasSize(k)) size = sizeOrType(btf, id);
     else if (k == KIND_ARRAY) size = resolvedSize(btf, id);
     else if (k == KIND_PTR) size = PTR_SIZE;
     else return false;
@@ -226,7 +233,7 @@ function push(btf: Btf, id: u32): i32 {
   store<u32>(STACK_NEXT + (<usize>gTop << 2), 0);
   gTop++;
   if (gMode == MODE_TBD) {
-    const k = btf.kind(id);
+    const k = kindOf(btf, id);
     if (k == KIND_PTR) gMode = MODE_PTR;
     else if (isStructKind(k) || k == KIND_ARRAY) gMode = MODE_STRUCT_OR_ARRAY;
   }
@@ -416,7 +423,7 @@ function resolveStruct(btf: Btf, id: u32): i32 {
     const m = p + COMMON_LEN + <usize>(i - 1) * MEMBER_LEN;
     const mt = load<u32>(m, 4);
     if (!isResolved(mt)) return refuse(btf, Err.BAD_RESOLVE, m + 4, id, memberWhat(btf, m, i - 1) + " was not resolved", "Invalid resolve state");
-    const r = checkMember(btf, id, p, m, i - 1, mt, kflag);
+    const r = checkMember(btf, id, p, m, i - 1, mt, kindOf(btf, mt), kflag);
     if (r != R_OK) return r;
   }
   for (; i < vlen; i++) {
@@ -429,7 +436,7 @@ function resolveStruct(btf: Btf, id: u32): i32 {
       setNext(i + 1);
       return push(btf, mt);
     }
-    const r = checkMember(btf, id, p, m, i, mt, kflag);
+    const r = checkMember(btf, id, p, m, i, mt, mk, kflag);
     if (r != R_OK) return r;
   }
   popResolved(0, 0);
@@ -452,7 +459,7 @@ function resolveDatasec(btf: Btf, id: u32): i32 {
       setNext(i + 1);
       return push(btf, vt);
     }
-    if (!typeIdSize(btf, btf.sizeOrType(vt)))
+    if (!typeIdSize(btf, sizeOrType(btf, vt)))
       return refuse(btf, Err.BAD_DATASEC, v, id, "entry #" + i.toString() + ": the type of VAR [" + vt.toString() + "] has no size", "Invalid type");
     const vsize = load<u32>(v, 8);
     if (vsize < tisSize)
@@ -468,7 +475,7 @@ function resolveFunc(btf: Btf, id: u32): i32 {
   const proto = load<u32>(p, T_SIZE);
   if (proto >= gCnt || kindOf(btf, proto) != KIND_FUNC_PROTO)
     return refuse(btf, Err.BAD_FUNC, p + T_SIZE, id, "refers to " + refType(btf, proto) + ", not a FUNC_PROTO", "Invalid type_id");
-  const pp = btf.rec(proto);
+  const pp = recOf(btf, proto);
   const n = btf.vlen(proto);
   for (let i: u32 = 0; i < n; i++) {
     const a = pp + COMMON_LEN + <usize>i * PARAM_LEN;
@@ -491,7 +498,7 @@ function resolveDeclTag(btf: Btf, id: u32): i32 {
   if (idx != -1) {
     if (nk == KIND_VAR || nk == KIND_TYPEDEF)
       return refuse(btf, Err.BAD_DECL_TAG, p + COMMON_LEN, id, "component_idx " + idx.toString() + " on a " + kindName(nk), "Invalid component_idx");
-    const vlen = isStructKind(nk) ? btf.vlen(next) : btf.vlen(btf.sizeOrType(next));
+    const vlen = isStructKind(nk) ? btf.vlen(next) : btf.vlen(sizeOrType(btf, next));
     if (<u32>idx >= vlen)
       return refuse(btf, Err.BAD_DECL_TAG, p + COMMON_LEN, id, "component_idx " + idx.toString() + " is not below " + vlen.toString(), "Invalid component_idx");
   }
@@ -506,9 +513,9 @@ function resolveDeclTag(btf: Btf, id: u32): i32 {
  * kind's check_kflag_member when the struct has kind_flag, else its
  * check_member. A modifier first resolves to its sized type (btf_modifier_check_member).
  */
-function checkMember(btf: Btf, sid: u32, sp: usize, m: usize, idx: u32, mt: u32, kflag: bool): i32 {
+function checkMember(btf: Btf, sid: u32, sp: usize, m: usize, idx: u32, mt: u32, mk: u32, kflag: bool): i32 {
   let t = mt;
-  let k = kindOf(btf, t);
+  let k = mk;
   if (isMod(k)) {
     if (!typeIdSize(btf, t))
       return refuse(btf, Err.BAD_MEMBER, m + 4, sid, memberWhat(btf, m, idx) + ": " + refType(btf, mt) + " has no size", "Invalid member");
@@ -534,8 +541,8 @@ function checkMember(btf: Btf, sid: u32, sp: usize, m: usize, idx: u32, mt: u32,
       return sizedMember(btf, sid, m, idx, raw, ssize, tisSize);
     }
     case KIND_STRUCT: case KIND_UNION: case KIND_ENUM: case KIND_ENUM64:
-      return sizedMember(btf, sid, m, idx, raw, ssize, btf.sizeOrType(t));
-    case KIND_FLOAT: return floatMember(btf, sid, m, idx, raw, ssize, btf.sizeOrType(t));
+      return sizedMember(btf, sid, m, idx, raw, ssize, sizeOrType(btf, t));
+    case KIND_FLOAT: return floatMember(btf, sid, m, idx, raw, ssize, sizeOrType(btf, t));
   }
   return refuse(btf, Err.BAD_MEMBER, m + 4, sid, memberWhat(btf, m, idx) + " of " + refType(btf, t), "Unsupported check_member");
 }
@@ -554,7 +561,7 @@ function sizedMember(btf: Btf, sid: u32, m: usize, idx: u32, off: u32, ssize: u3
 
 /** btf_int_check_member. */
 function intMember(btf: Btf, sid: u32, m: usize, idx: u32, t: u32, off: u32, ssize: u32): i32 {
-  const w = load<u32>(btf.rec(t), COMMON_LEN);
+  const w = load<u32>(recOf(btf, t), COMMON_LEN);
   if (0xffffffff - off < intOffset(w))
     return refuse(btf, Err.BAD_MEMBER, m + 8, sid, memberWhat(btf, m, idx) + ": bit offset overflows", "bits_offset exceeds U32_MAX");
   off += intOffset(w);
@@ -570,7 +577,7 @@ function intMember(btf: Btf, sid: u32, m: usize, idx: u32, t: u32, off: u32, ssi
 function intKflagMember(btf: Btf, sid: u32, m: usize, idx: u32, t: u32, raw: u32, ssize: u32): i32 {
   if (!intRegular(btf, t))
     return refuse(btf, Err.BAD_BITFIELD, m + 4, sid, memberWhat(btf, m, idx) + ": base " + refType(btf, t) + " is not a regular int", "Invalid member base type");
-  const w = load<u32>(btf.rec(t), COMMON_LEN);
+  const w = load<u32>(recOf(btf, t), COMMON_LEN);
   let bits = raw >> 24;
   const off = raw & 0xffffff;
   if (bits == 0) {
@@ -640,19 +647,19 @@ function funcProtoCheck(btf: Btf, id: u32): bool {
   for (let i: u32 = 0; i < n; i++) {
     const a = p + COMMON_LEN + <usize>i * PARAM_LEN;
     const at = load<u32>(a, 4);
-    const arg = "Invalid arg#" + (i + 1).toString();
-    if (at >= gCnt || sourceOnly(kindOf(btf, at))) {
-      refuse(btf, Err.BAD_FUNC, a + 4, id, "argument #" + (i + 1).toString() + " is of " + refType(btf, at), arg);
+    const ak = at < gCnt ? kindOf(btf, at) : 0;
+    if (at >= gCnt || sourceOnly(ak)) {
+      refuse(btf, Err.BAD_FUNC, a + 4, id, "argument #" + (i + 1).toString() + " is of " + refType(btf, at), "Invalid arg#" + (i + 1).toString());
       return false;
     }
     const nm = load<u32>(a);
     if (nm != 0 && (nm > BTF_MAX_NAME_OFFSET || nm >= btf.strEnd() || !validIdentifier(btf, nm))) {
-      refuse(btf, Err.BAD_FUNC, a, id, "argument #" + (i + 1).toString() + " has an invalid name", arg);
+      refuse(btf, Err.BAD_FUNC, a, id, "argument #" + (i + 1).toString() + " has an invalid name", "Invalid arg#" + (i + 1).toString());
       return false;
     }
-    if (needsResolve(kindOf(btf, at)) && !isResolved(at) && !btfResolve(btf, at)) return false;
+    if (needsResolve(ak) && !isResolved(at) && !btfResolve(btf, at)) return false;
     if (!typeIdSize(btf, at)) {
-      refuse(btf, Err.BAD_FUNC, a + 4, id, "argument #" + (i + 1).toString() + " is of " + refType(btf, at) + (at == 0 ? " (a vararg before the last argument)" : ", which has no size"), arg);
+      refuse(btf, Err.BAD_FUNC, a + 4, id, "argument #" + (i + 1).toString() + " is of " + refType(btf, at) + (at == 0 ? " (a vararg before the last argument)" : ", which has no size"), "Invalid arg#" + (i + 1).toString());
       return false;
     }
   }
