@@ -399,6 +399,40 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
     console.log(`BPF_BTF_LOAD on ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}: ${results.length} blobs compared, ${disagree.length} disagreements`);
     expect(disagree).toEqual([]);
   });
+
+  it("2,000 seeded mutations of those blobs: the same accept/refuse verdicts as the kernel", () => {
+    const judge = kernelJudge();
+    if ("skip" in judge) {
+      console.log(`BPF_BTF_LOAD mutation comparison skipped: ${judge.skip}`);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-btfmut-"));
+    let seed = 12;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff);
+    const files: string[] = [];
+    const ours: Array<string | null> = [];
+    while (files.length < 2000) {
+      const blob = CASES[rnd() % CASES.length].blob.slice();
+      const dv = new DataView(blob.buffer);
+      const words = dv.getUint32(12, true) / 4;
+      if (words === 0) continue;
+      for (let m = 1 + (rnd() % 2); m > 0; m--) {
+        // One type-section word: small value, flipped bit, +-1, another kind, small id.
+        const at = 24 + 4 * (rnd() % words);
+        const old = dv.getUint32(at, true);
+        const v = [rnd() % 8, old ^ (1 << (rnd() % 32)), old + 1, old - 1, (old & 0xffffff) | ((rnd() % 20) << 24), rnd() % 64][rnd() % 6];
+        dv.setUint32(at, v >>> 0, true);
+      }
+      const f = join(dir, `${files.length}.btf`);
+      writeFileSync(f, blob);
+      files.push(f);
+      ours.push(verdict(blob)?.message ?? null);
+    }
+    const results = judge.run(files);
+    const disagree = results.flatMap((r, i) => (r.ok === (ours[i] === null) ? [] : [`${files[i]}: kernel ${r.ok ? "accepts" : `refuses (${r.log})`}, btfkit ${ours[i] ?? "accepts"}`]));
+    console.log(`BPF_BTF_LOAD: ${results.length} mutated blobs (${results.filter((r) => r.ok).length} accepted by the kernel), ${disagree.length} verdict disagreements`);
+    expect(disagree.slice(0, 5)).toEqual([]);
+  });
 });
 
 // ---- the one known deviation ---------------------------------------------------------------
