@@ -338,7 +338,7 @@ export class Btf {
     throw new BtfError("USAGE", `unknown dump format ${format}`);
   }
 
-  /** Run the kernel's load-time checks; throws a BtfError when the kernel would refuse. */
+  /** Run BPF_BTF_LOAD's checks (meta pass, resolve pass, type tags); throws a BtfError when the kernel would refuse. */
   validateKernel(): void {
     guard((c) => {
       if (!c.btfValidateKernel(this.handle)) throw lastError(c, this.file);
