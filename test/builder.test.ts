@@ -11,7 +11,7 @@ describe("BtfBuilder", () => {
     const uchar = b.addInt("unsigned char", 1);
     const ptr = b.addPtr(int);
     const arr = b.addArray(uchar, int, 16);
-    const s = b.addStruct("pkt", 24);
+    const s = b.addStruct("pkt", 32); // data (16 bytes at byte 16) ends at 32: the kernel checks member extents
     b.addMember("len", int, 0);
     b.addMember("flags", int, 32, 3);
     b.addMember("next", ptr, 64);
@@ -42,7 +42,7 @@ describe("BtfBuilder", () => {
       "[2] INT 'unsigned char' size=1 bits_offset=0 nr_bits=8 encoding=(none)",
       "[3] PTR '(anon)' type_id=1",
       "[4] ARRAY '(anon)' type_id=2 index_type_id=1 nr_elems=16",
-      "[5] STRUCT 'pkt' size=24 vlen=4",
+      "[5] STRUCT 'pkt' size=32 vlen=4",
       "\t'len' type_id=1 bits_offset=0",
       "\t'flags' type_id=1 bits_offset=32 bitfield_size=3",
       "\t'next' type_id=3 bits_offset=64",
