@@ -65,8 +65,11 @@ let gFileOff: u32 = 0;
 let gStart: u32 = 0;
 let gCnt: u32 = 0;
 let gVisit: usize = 0; // u8 per own type
-let gResIds: usize = 0; // u32 per own type (resolved_ids)
-let gResSizes: usize = 0; // u32 per own type (resolved_sizes)
+// One u32 per own type for the kernel's resolved_ids/resolved_sizes pair:
+// only an ARRAY's size is ever read back (its resolved id never is), and no
+// other kind stores a non-zero size, so an ARRAY's slot holds its byte size
+// and every other kind's slot its resolved id.
+let gResolved: usize = 0;
 let gMode: i32 = MODE_TBD;
 let gTop: u32 = 0;
 const STACK_IDS: usize = memory.data(MAX_RESOLVE_DEPTH * 4);
@@ -89,10 +92,8 @@ export function resolveAll(btf: Btf, fileOff: u32): bool {
   const bytes = max<usize>(<usize>n, 1);
   gVisit = heap.alloc(bytes);
   memory.fill(gVisit, 0, bytes);
-  gResIds = heap.alloc(bytes << 2);
-  memory.fill(gResIds, 0, bytes << 2);
-  gResSizes = heap.alloc(bytes << 2);
-  memory.fill(gResSizes, 0, bytes << 2);
+  gResolved = heap.alloc(bytes << 2);
+  memory.fill(gResolved, 0, bytes << 2);
   let ok = true;
   for (let id = gStart; id < gCnt && ok; id++) {
     const k = btf.recKind(btf.ownRec(id));
@@ -100,11 +101,9 @@ export function resolveAll(btf: Btf, fileOff: u32): bool {
     if (ok && k == KIND_FUNC_PROTO) ok = funcProtoCheck(btf, id);
   }
   heap.free(gVisit);
-  heap.free(gResIds);
-  heap.free(gResSizes);
+  heap.free(gResolved);
   gVisit = 0;
-  gResIds = 0;
-  gResSizes = 0;
+  gResolved = 0;
   gBtf = null;
   return ok;
 }
@@ -161,11 +160,11 @@ function intRegular(btf: Btf, id: u32): bool {
 // ---- resolved ids and sizes ---------------------------------------------------
 
 function resolvedId(btf: Btf, id: u32): u32 {
-  if (id >= gStart) return load<u32>(gResIds + (<usize>(id - gStart) << 2));
+  if (id >= gStart) return load<u32>(gResolved + (<usize>(id - gStart) << 2)); // never asked of an ARRAY
   return baseResolvedId(btf, id);
 }
 function resolvedSize(btf: Btf, id: u32): u32 {
-  if (id >= gStart) return load<u32>(gResSizes + (<usize>(id - gStart) << 2));
+  if (id >= gStart) return kindOf(btf, id) == KIND_ARRAY ? load<u32>(gResolved + (<usize>(id - gStart) << 2)) : 0;
   return kindOf(btf, id) == KIND_ARRAY ? baseSize(btf, id) : 0;
 }
 
@@ -247,8 +246,8 @@ function push(btf: Btf, id: u32): i32 {
 function popResolved(resId: u32, resSize: u32): void {
   gTop--;
   const j = <usize>(load<u32>(STACK_IDS + (<usize>gTop << 2)) - gStart);
-  store<u32>(gResIds + (j << 2), resId);
-  store<u32>(gResSizes + (j << 2), resSize);
+  const isArray = resSize != 0 || gBtf!.recKind(gBtf!.ownRec(j + gStart)) == KIND_ARRAY;
+  store<u32>(gResolved + (j << 2), isArray ? resSize : resId);
   store<u8>(gVisit + j, RESOLVED);
 }
 
@@ -320,7 +319,7 @@ function resolveValid(btf: Btf, id: u32): bool {
   if (!isResolved(id)) return false;
   const p = btf.ownRec(id);
   const k = btf.recKind(p);
-  const rid = resolvedId(btf, id);
+  const rid: u32 = k == KIND_ARRAY ? 0 : resolvedId(btf, id);
   const rsize = resolvedSize(btf, id);
   if (isStructKind(k) || k == KIND_DATASEC) return rid == 0 && rsize == 0;
   if (k == KIND_DECL_TAG || k == KIND_FUNC) return rid != 0 && rsize == 0;
