@@ -240,9 +240,10 @@ export function validateKernel(btf: Btf, fileOff: u32, resolve: bool = true): bo
   return ok && checkTypeTags(btf, fileOff);
 }
 
-function bad(code: i32, btf: Btf, fileOff: u32, p: usize, id: u32, what: string): bool {
+/** A meta-pass refusal: btfkit's description, then the kernel's log text for it. */
+function bad(code: i32, btf: Btf, fileOff: u32, p: usize, id: u32, what: string, ktext: string): bool {
   const kind = btf.recKind(btf.ownRec(id));
-  return fail(code, recFileOff(btf, fileOff, p), id, idStr(id) + " " + kindName(kind) + ": " + what);
+  return fail(code, recFileOff(btf, fileOff, p), id, idStr(id) + " " + kindName(kind) + ": " + what + " (kernel: \"" + ktext + "\")");
 }
 
 function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
@@ -256,132 +257,132 @@ function checkMeta(btf: Btf, fileOff: u32, id: u32): bool {
   // The kernel knows only the classic info layout (BTF_INFO_MASK), whatever
   // the header size: a 32-byte header with zero layout fields is accepted
   // and its records are checked the same way.
-  if ((info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16));
-  if (kind == 0 || kind > KIND_MAX) return bad(Err.UNKNOWN_KIND, btf, fileOff, p + T_INFO, id, "invalid kind " + kind.toString());
-  if (nameOff > BTF_MAX_NAME_OFFSET || nameOff >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString());
+  if ((info & INFO_RESERVED_MASK) != 0) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info 0x" + info.toString(16), "Invalid btf_info:" + info.toString(16));
+  if (kind == 0 || kind > KIND_MAX) return bad(Err.UNKNOWN_KIND, btf, fileOff, p + T_INFO, id, "invalid kind " + kind.toString(), "Invalid kind:" + kind.toString());
+  if (nameOff > BTF_MAX_NAME_OFFSET || nameOff >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, p, id, "invalid name_offset " + nameOff.toString(), "Invalid name_offset:" + nameOff.toString());
   const q = p + COMMON_LEN;
   switch (kind) {
     case KIND_INT: {
       const w = load<u32>(q);
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      if (w & 0xf0000000) return bad(Err.BAD_ENCODING, btf, fileOff, q, id, "invalid int_data 0x" + w.toString(16));
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
+      if (w & 0xf0000000) return bad(Err.BAD_ENCODING, btf, fileOff, q, id, "invalid int_data 0x" + w.toString(16), "Invalid int_data:" + w.toString(16));
       const bits = intBits(w), off = intOffset(w);
-      if (bits + off > 128) return bad(Err.BAD_SIZE, btf, fileOff, q, id, "nr_bits exceeds 128");
-      if (roundupBytes(<u64>(bits + off)) > <u64>sz) return bad(Err.BAD_SIZE, btf, fileOff, q, id, "nr_bits exceeds type_size");
+      if (bits + off > 128) return bad(Err.BAD_SIZE, btf, fileOff, q, id, "nr_bits exceeds 128", "nr_bits exceeds 128");
+      if (roundupBytes(<u64>(bits + off)) > <u64>sz) return bad(Err.BAD_SIZE, btf, fileOff, q, id, "nr_bits exceeds type_size", "nr_bits exceeds type_size");
       const enc = intEncoding(w);
-      if (enc != 0 && enc != 1 && enc != 2 && enc != 4) return bad(Err.BAD_ENCODING, btf, fileOff, q, id, "unsupported int encoding " + enc.toString());
+      if (enc != 0 && enc != 1 && enc != 2 && enc != 4) return bad(Err.BAD_ENCODING, btf, fileOff, q, id, "unsupported int encoding " + enc.toString(), "Unsupported encoding");
       break;
     }
     case KIND_PTR: case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST:
     case KIND_RESTRICT: case KIND_TYPE_TAG: {
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (kflag && kind != KIND_TYPE_TAG) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      if (sz > BTF_MAX_TYPE) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (kflag && kind != KIND_TYPE_TAG) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
+      if (sz > BTF_MAX_TYPE) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id", "Invalid type_id");
       if (kind == KIND_TYPEDEF) {
-        if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+        if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
       } else if (kind == KIND_TYPE_TAG) {
-        if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      } else if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+        if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
+      } else if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
       break;
     }
     case KIND_ARRAY: {
-      if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      if (sz != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size != 0");
-      if (!validRefId(load<u32>(q))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem");
-      if (!validRefId(load<u32>(q, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index");
+      if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
+      if (sz != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size != 0", "size != 0");
+      if (!validRefId(load<u32>(q))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q, id, "invalid elem", "Invalid elem");
+      if (!validRefId(load<u32>(q, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, q + 4, id, "invalid index", "Invalid index");
       break;
     }
     case KIND_STRUCT: case KIND_UNION: {
-      if (nameOff != 0 && !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (nameOff != 0 && !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
       let lastBits: u32 = 0;
       for (let i: u32 = 0; i < vlen; i++) {
         const m = q + <usize>i * MEMBER_LEN;
         const mn = load<u32>(m);
-        if (mn > BTF_MAX_NAME_OFFSET || mn >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset");
-        if (mn != 0 && !validIdentifier(btf, mn)) return bad(Err.BAD_NAME, btf, fileOff, m, id, "invalid member name");
-        if (!validRefId(load<u32>(m, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id");
+        if (mn > BTF_MAX_NAME_OFFSET || mn >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, m, id, "invalid member name_offset", "Invalid member name_offset:" + mn.toString());
+        if (mn != 0 && !validIdentifier(btf, mn)) return bad(Err.BAD_NAME, btf, fileOff, m, id, "invalid member name", "Invalid name");
+        if (!validRefId(load<u32>(m, 4))) return bad(Err.BAD_TYPE_ID, btf, fileOff, m + 4, id, "invalid member type_id", "Invalid type_id");
         const raw = load<u32>(m, 8);
         const bitOff = memberBitOffset(raw, kflag);
-        if (kind == KIND_UNION && bitOff != 0) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " in a union");
+        if (kind == KIND_UNION && bitOff != 0) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " in a union", "Invalid member bits_offset");
         // Bit offsets must not go backwards (equal allowed for zero-size members).
-        if (lastBits > bitOff) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " (before the previous member)");
-        if (roundupBytes(<u64>bitOff) > <u64>sz) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "member bits_offset " + bitOff.toString() + " exceeds the struct size " + sz.toString());
+        if (lastBits > bitOff) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "invalid member bits_offset " + bitOff.toString() + " (before the previous member)", "Invalid member bits_offset");
+        if (roundupBytes(<u64>bitOff) > <u64>sz) return bad(Err.BAD_MEMBER, btf, fileOff, m + 8, id, "member bits_offset " + bitOff.toString() + " exceeds the struct size " + sz.toString(), "Member bits_offset exceeds its struct size");
         lastBits = bitOff;
       }
       break;
     }
     case KIND_ENUM: case KIND_ENUM64: {
-      if (sz == 0 || sz > 8 || (sz & (sz - 1)) != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "unexpected size " + sz.toString());
-      if (nameOff != 0 && !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (sz == 0 || sz > 8 || (sz & (sz - 1)) != 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "unexpected size " + sz.toString(), "Unexpected size");
+      if (nameOff != 0 && !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
       const step: u32 = kind == KIND_ENUM ? ENUM_LEN : ENUM64_LEN;
       for (let i: u32 = 0; i < vlen; i++) {
         const e = q + <usize>i * step;
         const en = load<u32>(e);
-        if (en > BTF_MAX_NAME_OFFSET || en >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, e, id, "invalid enumerator name_offset");
-        if (en == 0 || !validIdentifier(btf, en)) return bad(Err.BAD_NAME, btf, fileOff, e, id, "invalid enumerator name");
+        if (en > BTF_MAX_NAME_OFFSET || en >= btf.strEnd()) return bad(Err.BAD_STR_OFFSET, btf, fileOff, e, id, "invalid enumerator name_offset", "Invalid name_offset:" + en.toString());
+        if (en == 0 || !validIdentifier(btf, en)) return bad(Err.BAD_NAME, btf, fileOff, e, id, "invalid enumerator name", "Invalid name");
       }
       break;
     }
     case KIND_FWD: {
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (sz != 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "type != 0");
-      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (sz != 0) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "type != 0", "type != 0");
+      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
       break;
     }
     case KIND_FUNC: {
-      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      if (vlen > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, p + T_INFO, id, "invalid func linkage " + vlen.toString());
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
+      if (vlen > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, p + T_INFO, id, "invalid func linkage " + vlen.toString(), "Invalid func linkage");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
       break;
     }
     case KIND_FUNC_PROTO: {
       // Parameter names are checked only by the resolve pass
       // (btf_func_proto_check in validate_resolve.ts), which module and
       // vmlinux loads do not run.
-      if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
+      if (nameOff != 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
       break;
     }
     case KIND_VAR: {
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
-      if (!validRefId(sz)) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id");
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
+      if (nameOff == 0 || !validIdentifier(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
+      if (!validRefId(sz)) return bad(Err.BAD_TYPE_ID, btf, fileOff, p + T_SIZE, id, "invalid type_id", "Invalid type_id");
       const linkage = load<u32>(q);
-      if (linkage > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, q, id, "linkage " + linkage.toString() + " not supported");
+      if (linkage > 1) return bad(Err.BAD_LINKAGE, btf, fileOff, q, id, "linkage " + linkage.toString() + " not supported", "Linkage not supported");
       break;
     }
     case KIND_DATASEC: {
-      if (sz == 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size == 0");
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      if (nameOff == 0 || !validSectionName(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name");
+      if (sz == 0) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "size == 0", "size == 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
+      if (nameOff == 0 || !validSectionName(btf, nameOff)) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid name", "Invalid name");
       let last: u64 = 0, sum: u64 = 0;
       for (let i: u32 = 0; i < vlen; i++) {
         const v = q + <usize>i * VARSECINFO_LEN;
         const vt = load<u32>(v), vo = load<u32>(v, 4), vs = load<u32>(v, 8);
-        if (!validRefId(vt)) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id");
-        if (<u64>vo < last || vo >= sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset");
-        if (vs == 0 || vs > sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 8, id, "invalid var size");
-        if (<u64>vo + vs > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset+size");
+        if (!validRefId(vt)) return bad(Err.BAD_DATASEC, btf, fileOff, v, id, "invalid var type_id", "Invalid type_id");
+        if (<u64>vo < last || vo >= sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset", "Invalid offset");
+        if (vs == 0 || vs > sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 8, id, "invalid var size", "Invalid size");
+        if (<u64>vo + vs > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, v + 4, id, "invalid var offset+size", "Invalid offset+size");
         last = <u64>vo + vs;
         sum += vs;
       }
-      if (sum > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, p + T_SIZE, id, "invalid btf_info size");
+      if (sum > <u64>sz) return bad(Err.BAD_DATASEC, btf, fileOff, p + T_SIZE, id, "invalid btf_info size", "Invalid btf_info size");
       break;
     }
     case KIND_FLOAT: {
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag");
-      if (sz != 2 && sz != 4 && sz != 8 && sz != 12 && sz != 16) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "invalid type_size " + sz.toString());
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (kflag) return bad(Err.BAD_INFO, btf, fileOff, p + T_INFO, id, "invalid btf_info kind_flag", "Invalid btf_info kind_flag");
+      if (sz != 2 && sz != 4 && sz != 8 && sz != 12 && sz != 16) return bad(Err.BAD_SIZE, btf, fileOff, p + T_SIZE, id, "invalid type_size " + sz.toString(), "Invalid type_size");
       break;
     }
     case KIND_DECL_TAG: {
-      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid value");
-      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0");
-      if (load<i32>(q) < -1) return bad(Err.BAD_DECL_TAG, btf, fileOff, q, id, "invalid component_idx");
+      if (nameOff == 0 || load<u8>(btf.str(nameOff)) == 0) return bad(Err.BAD_NAME, btf, fileOff, p, id, "invalid value", "Invalid value");
+      if (vlen != 0) return bad(Err.BAD_VLEN, btf, fileOff, p + T_INFO, id, "vlen != 0", "vlen != 0");
+      if (load<i32>(q) < -1) return bad(Err.BAD_DECL_TAG, btf, fileOff, q, id, "invalid component_idx", "Invalid component_idx");
       break;
     }
   }
@@ -413,9 +414,9 @@ function checkTypeTags(btf: Btf, fileOff: u32): bool {
     let p = p0;
     let limit: i32 = 32;
     while (isKernelModifier(k)) {
-      if (limit-- == 0) return fail(Err.LOOP, recFileOff(btf, fileOff, p0), i, idStr(i) + ": modifier chain longer than 32 or cyclic");
+      if (limit-- == 0) return fail(Err.LOOP, recFileOff(btf, fileOff, p0), i, idStr(i) + ": modifier chain longer than 32 or cyclic (kernel: \"Max chain length or cycle detected\")");
       if (k == KIND_TYPE_TAG) {
-        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, p0), i, idStr(i) + ": type tags don't precede modifiers");
+        if (!inTags) return fail(Err.BAD_TYPE_TAG, recFileOff(btf, fileOff, p0), i, idStr(i) + ": type tags don't precede modifiers (kernel: \"Type tags don't precede modifiers\")");
       } else inTags = false;
       if (cur <= good) break;
       cur = load<u32>(p, T_SIZE);

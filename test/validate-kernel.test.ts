@@ -400,7 +400,7 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
     expect(disagree).toEqual([]);
   });
 
-  it("2,000 seeded mutations of those blobs: the same accept/refuse verdicts as the kernel", () => {
+  it("2,000 seeded mutations of those blobs: the same accept/refuse verdicts as the kernel, and the same log text where quoted", () => {
     const judge = kernelJudge();
     if ("skip" in judge) {
       console.log(`BPF_BTF_LOAD mutation comparison skipped: ${judge.skip}`);
@@ -430,8 +430,17 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
     }
     const results = judge.run(files);
     const disagree = results.flatMap((r, i) => (r.ok === (ours[i] === null) ? [] : [`${files[i]}: kernel ${r.ok ? "accepts" : `refuses (${r.log})`}, btfkit ${ours[i] ?? "accepts"}`]));
-    console.log(`BPF_BTF_LOAD: ${results.length} mutated blobs (${results.filter((r) => r.ok).length} accepted by the kernel), ${disagree.length} verdict disagreements`);
+    // Where both refuse and btfkit quotes the kernel, the quote is the kernel's last log line's.
+    let quoted = 0;
+    const misquoted = results.flatMap((r, i) => {
+      const q = ours[i] && /\(kernel: "(.*)"\)$/.exec(ours[i]!);
+      if (r.ok || !q) return [];
+      quoted++;
+      return r.log.includes(q[1]) ? [] : [`${files[i]}: kernel log "${r.log}", btfkit ${ours[i]}`];
+    });
+    console.log(`BPF_BTF_LOAD: ${results.length} mutated blobs (${results.filter((r) => r.ok).length} accepted by the kernel), ${disagree.length} verdict disagreements; ${quoted} refusals quote the kernel, ${misquoted.length} misquoted`);
     expect(disagree.slice(0, 5)).toEqual([]);
+    expect(misquoted.slice(0, 5)).toEqual([]);
   });
 });
 
