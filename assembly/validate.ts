@@ -234,9 +234,12 @@ export function validateKernel(btf: Btf, fileOff: u32, resolve: bool = true): bo
   identMemoLen = btf.strLen;
   let ok = true;
   for (let id = btf.startId; id < cnt && ok; id++) ok = checkMeta(btf, fileOff, id);
-  if (ok && resolve) ok = resolveAll(btf, fileOff);
+  // The memo goes before the resolve pass allocates its tables: together they
+  // can outgrow the free heap and double the wasm memory (which never shrinks)
+  // for a vmlinux; rescanning FUNC_PROTO argument names costs about 1 ms.
   heap.free(identMemo);
   identMemo = 0;
+  if (ok && resolve) ok = resolveAll(btf, fileOff);
   return ok && checkTypeTags(btf, fileOff);
 }
 

@@ -80,8 +80,7 @@ let tisSize: u32 = 0;
 
 /**
  * btf_check_all_types: resolve every own type that needs it, and check every
- * FUNC_PROTO (btf_func_proto_check), in id order. Runs after the meta pass
- * (identifier memo still live: validIdentifier is used for argument names).
+ * FUNC_PROTO (btf_func_proto_check), in id order. Runs after the meta pass.
  */
 export function resolveAll(btf: Btf, fileOff: u32): bool {
   const n = btf.count;
