@@ -242,11 +242,11 @@ function push(btf: Btf, id: u32): i32 {
 
 @inline function setNext(next: u32): void { store<u32>(STACK_NEXT + (<usize>(gTop - 1) << 2), next); }
 
-function popResolved(resId: u32, resSize: u32): void {
+/** env_stack_pop_resolved: the top type is resolved; `slot` is its resolved id, or an ARRAY's size. */
+function popResolved(slot: u32): void {
   gTop--;
   const j = <usize>(load<u32>(STACK_IDS + (<usize>gTop << 2)) - gStart);
-  const isArray = resSize != 0 || gBtf!.recKind(gBtf!.ownRec(j + gStart)) == KIND_ARRAY;
-  store<u32>(gResolved + (j << 2), isArray ? resSize : resId);
+  store<u32>(gResolved + (j << 2), slot);
   store<u8>(gVisit + j, RESOLVED);
 }
 
@@ -361,7 +361,7 @@ function resolveRef(btf: Btf, id: u32, isPtr: bool): i32 {
     if (!(next == 0 || nk == KIND_FWD || nk == KIND_FUNC_PROTO))
       return refuse(btf, Err.BAD_TYPE_ID, p + T_SIZE, id, "refers to " + refType(btf, next) + ", which has no size", "Invalid type_id");
   }
-  popResolved(next, 0);
+  popResolved(next);
   return R_OK;
 }
 
@@ -379,7 +379,7 @@ function resolveVar(btf: Btf, id: u32): i32 {
   }
   if (!typeIdSize(btf, next))
     return refuse(btf, Err.BAD_TYPE_ID, p + T_SIZE, id, "its type " + refType(btf, next) + " has no size", "Invalid type_id");
-  popResolved(tisId, 0);
+  popResolved(tisId);
   return R_OK;
 }
 
@@ -408,7 +408,7 @@ function resolveArray(btf: Btf, id: u32): i32 {
   const nelems = load<u32>(q, 8);
   if (nelems != 0 && elemSize > <u32>(0xffffffff / nelems))
     return refuse(btf, Err.BAD_ARRAY, q + 8, id, nelems.toString() + " elements of " + elemSize.toString() + " bytes overflow 32 bits", "Array size overflows U32_MAX");
-  popResolved(elemId, elemSize * nelems);
+  popResolved(elemSize * nelems); // resolved_sizes; its resolved id (elemId) is never read back
   return R_OK;
 }
 
@@ -439,7 +439,7 @@ function resolveStruct(btf: Btf, id: u32): i32 {
     const r = checkMember(btf, id, p, m, i, mt, mk, kflag);
     if (r != R_OK) return r;
   }
-  popResolved(0, 0);
+  popResolved(0);
   return R_OK;
 }
 
@@ -465,7 +465,7 @@ function resolveDatasec(btf: Btf, id: u32): i32 {
     if (vsize < tisSize)
       return refuse(btf, Err.BAD_DATASEC, v + 8, id, "entry #" + i.toString() + " size " + vsize.toString() + " is below its type's " + tisSize.toString(), "Invalid size");
   }
-  popResolved(0, 0);
+  popResolved(0);
   return R_OK;
 }
 
@@ -482,7 +482,7 @@ function resolveFunc(btf: Btf, id: u32): i32 {
     if (load<u32>(a) == 0 && load<u32>(a, 4) != 0)
       return refuse(btf, Err.BAD_FUNC, p + T_SIZE, id, "argument #" + (i + 1).toString() + " of its FUNC_PROTO [" + proto.toString() + "] has no name", "Invalid arg#" + (i + 1).toString());
   }
-  popResolved(proto, 0);
+  popResolved(proto);
   return R_OK;
 }
 
@@ -502,7 +502,7 @@ function resolveDeclTag(btf: Btf, id: u32): i32 {
     if (<u32>idx >= vlen)
       return refuse(btf, Err.BAD_DECL_TAG, p + COMMON_LEN, id, "component_idx " + idx.toString() + " is not below " + vlen.toString(), "Invalid component_idx");
   }
-  popResolved(next, 0);
+  popResolved(next);
   return R_OK;
 }
 
