@@ -14,7 +14,7 @@ import {
   KIND_UNION, KIND_VAR, T_INFO, T_NAME, T_SIZE, infoKind, infoVlen, trailingLen, kindName,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
-import { chainRefAddr, isChainKind, validateLibbpfAfterWalk, validateKernel } from "./validate";
+import { chainRefAddr, isChainKind, kernelMeta, kernelResolveAndTags, validateLibbpfAfterWalk, validateKernel } from "./validate";
 
 export const LEVEL_LIBBPF: i32 = 0;
 export const LEVEL_KERNEL: i32 = 1;
@@ -50,9 +50,25 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
     ok = st != STR_FAIL;
     needsBase = st == STR_NEEDS_BASE;
   }
-  if (ok) ok = parseTypes(btf, fileOff, sum);
+  if (ok) {
+    ok = parseTypes(btf, fileOff, sum);
+    // The kernel checks each record's meta as its walk reaches it: a record
+    // the walk cannot read at type N comes after meta faults of types < N.
+    if (!ok && !needsBase && level >= LEVEL_KERNEL && btf.count > 0) kernelMeta(btf, fileOff, false);
+  }
   if (needsBase) ok = failNeedsBase(btf, fileOff, sum, ok);
-  if (ok) ok = (level == LEVEL_KERNEL_LOAD || validateLibbpfAfterWalk(btf, fileOff, sum)) && (level < LEVEL_KERNEL || validateKernel(btf, fileOff, level == LEVEL_KERNEL));
+  if (ok) {
+    if (level == LEVEL_KERNEL) {
+      // BPF_BTF_LOAD's order: every record's meta, then the resolve pass
+      // (which checks every reference itself: ids out of range are its
+      // "Invalid type_id"), then the type tags. The libbpf-level checks come
+      // last: what is left for them (reference-chain loops the kernel lets
+      // through) is what btfkit's own tools rely on.
+      ok = kernelMeta(btf, fileOff, true) && kernelResolveAndTags(btf, fileOff, true) && validateLibbpfAfterWalk(btf, fileOff, sum);
+    } else {
+      ok = (level == LEVEL_KERNEL_LOAD || validateLibbpfAfterWalk(btf, fileOff, sum)) && (level < LEVEL_KERNEL || validateKernel(btf, fileOff, false));
+    }
+  }
   sum.dispose();
   if (!ok) {
     btf.owned = 0; // the caller still owns the memory on failure
@@ -380,6 +396,7 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
   let needFullPass = false;
   while (off < typeLen) {
     const id = startId + n;
+    btf.count = n; // on failure: the types indexed so far (the kernel level checks their meta)
     if (typeLen - off < COMMON_LEN)
       return fail(Err.TRUNCATED, secOff + off, id, "type [" + id.toString() + "] record truncated: " + (typeLen - off).toString() + " bytes left of 12");
     const p = types + off;

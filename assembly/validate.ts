@@ -5,7 +5,8 @@
 //    that follows such a chain would otherwise have to guess.
 //  - kernel: what BPF_BTF_LOAD runs (kernel/bpf/btf.c btf_parse): btf_check_meta
 //    and each kind's *_check_meta, then the resolve pass (validate_resolve.ts:
-//    btf_check_all_types), then btf_check_type_tags.
+//    btf_check_all_types), then btf_check_type_tags; then the libbpf level
+//    (parse.ts orders them).
 //  - kernel-load (api/check.ts): what a module load runs (btf_parse_module):
 //    the meta checks and btf_check_type_tags, without the resolve pass.
 
@@ -222,6 +223,14 @@ function validSectionName(btf: Btf, off: u32): bool {
  * a module or vmlinux load runs.
  */
 export function validateKernel(btf: Btf, fileOff: u32, resolve: bool = true): bool {
+  return kernelMeta(btf, fileOff, resolve) && kernelResolveAndTags(btf, fileOff, resolve);
+}
+
+/**
+ * btf_check_all_metas over the own types (those indexed so far when a parse
+ * failed), plus with `resolve` btf_parse_type_sec's "No type found".
+ */
+export function kernelMeta(btf: Btf, fileOff: u32, resolve: bool): bool {
   const cnt = btf.typeCnt();
   if (cnt - 1 > BTF_MAX_TYPE) return fail(Err.TOO_MANY_TYPES, fileOff, 0, "exceeded the kernel's maximum number of types (" + BTF_MAX_TYPE.toString() + ")");
   // btf_parse_type_sec (BPF_BTF_LOAD only): a base BTF needs at least one type.
@@ -239,8 +248,13 @@ export function validateKernel(btf: Btf, fileOff: u32, resolve: bool = true): bo
   // for a vmlinux; rescanning FUNC_PROTO argument names costs about 1 ms.
   heap.free(identMemo);
   identMemo = 0;
-  if (ok && resolve) ok = resolveAll(btf, fileOff);
-  return ok && checkTypeTags(btf, fileOff);
+  return ok;
+}
+
+/** After the meta pass: with `resolve` the resolve pass (validate_resolve.ts), then btf_check_type_tags. */
+export function kernelResolveAndTags(btf: Btf, fileOff: u32, resolve: bool): bool {
+  if (resolve && !resolveAll(btf, fileOff)) return false;
+  return checkTypeTags(btf, fileOff);
 }
 
 /** A meta-pass refusal: btfkit's description, then the kernel's log text for it. */

@@ -400,7 +400,7 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
     expect(disagree).toEqual([]);
   });
 
-  it("2,000 seeded mutations of those blobs: the same accept/refuse verdicts as the kernel, and the same log text where quoted", () => {
+  it("2,000 seeded mutations of those blobs: the same accept/refuse verdicts as the kernel, the same log text where quoted, the same blamed type", () => {
     const judge = kernelJudge();
     if ("skip" in judge) {
       console.log(`BPF_BTF_LOAD mutation comparison skipped: ${judge.skip}`);
@@ -411,6 +411,7 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
     const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff);
     const files: string[] = [];
     const ours: Array<string | null> = [];
+    const blamed: number[] = [];
     while (files.length < 2000) {
       const blob = CASES[rnd() % CASES.length].blob.slice();
       const dv = new DataView(blob.buffer);
@@ -426,7 +427,9 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
       const f = join(dir, `${files.length}.btf`);
       writeFileSync(f, blob);
       files.push(f);
-      ours.push(verdict(blob)?.message ?? null);
+      const err = verdict(blob);
+      ours.push(err?.message ?? null);
+      blamed.push(err?.typeId ?? 0);
     }
     const results = judge.run(files);
     const disagree = results.flatMap((r, i) => (r.ok === (ours[i] === null) ? [] : [`${files[i]}: kernel ${r.ok ? "accepts" : `refuses (${r.log})`}, btfkit ${ours[i] ?? "accepts"}`]));
@@ -438,9 +441,12 @@ describe("the running kernel's BPF_BTF_LOAD agrees (when permitted)", () => {
       quoted++;
       return r.log.includes(q[1]) ? [] : [`${files[i]}: kernel log "${r.log}", btfkit ${ours[i]}`];
     });
-    console.log(`BPF_BTF_LOAD: ${results.length} mutated blobs (${results.filter((r) => r.ok).length} accepted by the kernel), ${disagree.length} verdict disagreements; ${quoted} refusals quote the kernel, ${misquoted.length} misquoted`);
+    // ...and blame the type the kernel's log blames (its last "[id] KIND" line).
+    const otherType = results.flatMap((r, i) => (r.ok || ours[i] === null || r.log_id === blamed[i] ? [] : [`${files[i]}: kernel blames [${r.log_id}] (${r.log}), btfkit [${blamed[i]}] ${ours[i]}`]));
+    console.log(`BPF_BTF_LOAD: ${results.length} mutated blobs (${results.filter((r) => r.ok).length} accepted by the kernel), ${disagree.length} verdict disagreements; ${quoted} refusals quote the kernel, ${misquoted.length} misquoted; ${otherType.length} blame another type`);
     expect(disagree.slice(0, 5)).toEqual([]);
     expect(misquoted.slice(0, 5)).toEqual([]);
+    expect(otherType.slice(0, 5)).toEqual([]);
   });
 });
 
