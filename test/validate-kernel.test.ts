@@ -86,7 +86,7 @@ class B {
   }
 }
 
-interface Refusal { code: string; typeId: number; kernel: string; offset?: number }
+interface Refusal { code: string; typeId: number; kernel: string; offset?: number; libbpfToo?: boolean }
 interface Case { group: string; name: string; blob: Uint8Array; refuse?: Refusal }
 const CASES: Case[] = [];
 
@@ -141,6 +141,12 @@ pair(M, "a kind_flag enum member that is neither a bitfield nor byte aligned", (
 pair(M, "an enum bitfield over 32 bits", (b, bad) => {
   const e = b.enm("e", 8); b.struct("s", 8, [["a", e, 0, bad ? 33 : 32]], true);
 }, () => ({ code: "BAD_BITFIELD", typeId: 2, kernel: "Invalid member bitfield_size" }));
+pair(M, "an int member whose bits, shifted by its bit offset, span more than 128 bits", (b, bad) => {
+  const i128 = b.int("__int128", 16, 128); b.struct("s", 32, [["a", i128, bad ? 4 : 0]]);
+}, () => ({ code: "BAD_MEMBER", typeId: 2, kernel: "nr_copy_bits exceeds 128" }));
+pair(M, "an int member whose int bit offset overflows the member's 32-bit offset", (b, bad) => {
+  const i = b.int("int", 4, 1, bad ? 1 : 0); b.struct("s", 0x20000000, [["a", i, 0xffffffff]]);
+}, () => ({ code: "BAD_MEMBER", typeId: 2, kernel: "bits_offset exceeds U32_MAX" }));
 pair(M, "a FLOAT member not aligned to its size", (b, bad) => {
   const f = b.float("double", 8); b.struct("s", 16, [["d", f, bad ? 32 : 64]]);
 }, () => ({ code: "BAD_MEMBER", typeId: 2, kernel: "Member is not properly aligned" }));
@@ -291,6 +297,11 @@ pair(L, "33 structs nested by value (resolve depth 32)", (b, bad) => {
 }, (b) => ({ code: "BAD_RESOLVE", typeId: 2, kernel: "Exceeded max resolving depth:32", offset: b.at(2) }));
 CASES.push({ group: L, name: "accepts a struct pointing to itself", blob: (() => { const b = new B(); const i = b.int(); b.struct("a", 16, [["x", i, 0], ["next", 3, 64]]); b.ptr(2); return b.bytes(); })() });
 refused(L, "an empty type section", () => {}, () => ({ code: "BAD_SECTION", typeId: 0, kernel: "No type found", offset: 12 }));
+pair(L, "a struct whose vlen counts past its members: the next record is read as one (libbpf refuses it too)", (b, bad) => {
+  const s = b.struct("s", 8, [["a", 2, 0], ["b", 2, 32]]);
+  if (bad) b.types[s - 1][1] = info(K.STRUCT, 3);
+  b.int(); b.int("long", 8);
+}, (b) => ({ code: "BAD_TYPE_ID", typeId: 1, kernel: "Invalid type_id", offset: b.at(2, 4), libbpfToo: true }));
 
 // ---- a rich valid blob -------------------------------------------------------------
 
@@ -330,8 +341,9 @@ describe("--validate kernel: the resolve pass", () => {
     describe(group, () => {
       for (const c of CASES.filter((x) => x.group === group)) {
         it(c.name, () => {
-          // libbpf's btf__new accepts every blob except the empty one: these are kernel-only refusals.
-          if (c.refuse?.kernel !== "No type found") Btf.parse(c.blob.slice(), { validate: "libbpf" }).free();
+          // libbpf's btf__new accepts every blob but the empty one and those marked: kernel-only refusals.
+          if (c.refuse?.libbpfToo) expect(() => Btf.parse(c.blob.slice(), { validate: "libbpf" })).toThrow(BtfError);
+          else if (c.refuse?.kernel !== "No type found") Btf.parse(c.blob.slice(), { validate: "libbpf" }).free();
           const err = verdict(c.blob);
           if (!c.refuse) {
             expect(err?.message ?? null).toBeNull();
