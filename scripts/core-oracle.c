@@ -170,6 +170,11 @@ static int do_obj(const char *path)
 				saved.cands = malloc(sizeof(*cands->cands) * (cands->len + 1));
 				memcpy(saved.cands, cands->cands, sizeof(*cands->cands) * cands->len);
 			}
+			if (!lt) {
+				/* libbpf would dereference NULL here; btfkit reports the record */
+				printf("error\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t22\tbad_local_spec\n");
+				continue;
+			}
 			struct bpf_core_spec specs[3] = {};
 			struct bpf_core_relo_res res = {};
 			specs[2].root_type_id = 0xdeadbeef;
