@@ -229,7 +229,7 @@ describe("btfkit core", () => {
     expect(d.stdout.toString()).toBe(readFileSync(join(dir, "out/prog.o.tsv"), "utf8"));
     const t = cli(["core", o, "--kernel", sys]);
     expect(t.stdout.toString()).toMatch(/kprobe\/cands: 10 relocations, refused/);
-    expect(t.stdout.toString()).toMatch(/poisoned: struct pr\.y \(byte_off, access 0:1\): no match among 1 candidate named pr; instruction \d+ of kprobe\/cands poisoned/);
+    expect(t.stdout.toString()).toMatch(/poisoned: struct pr\.y \(byte_off, access 0:1\): no such field in the kernel's struct pr \(1 candidate\); instruction \d+ of kprobe\/cands poisoned/);
     const j = cli(["core", o, "--kernel", sys, "--kernel", join(dir, "k1.btf"), "--json"]);
     const rep = JSON.parse(j.stdout.toString());
     expect(rep.results.map((x: { kernel: string }) => x.kernel)).toEqual([sys, join(dir, "k1.btf")]);

@@ -194,8 +194,10 @@ function renderText(reports: CoreReport[]): string {
       if (x.status === "error") {
         lines.push(`    error: ${describe(x)}: ${x.reason} (errno ${x.errno}); libbpf refuses the object`);
       } else if (x.patch === "poison") {
+        const ess = `${x.localKind} ${x.localName.replace(/___.*$/, "")}`;
+        const what = x.kind.startsWith("enumval") ? "enumerator" : "field";
         const why = x.status === "poison"
-          ? (x.cands ? `no match among ${x.cands} candidate${x.cands > 1 ? "s" : ""} named ${x.localName.replace(/___.*$/, "")}` : `no ${x.localKind} ${x.localName.replace(/___.*$/, "")} in the kernel`)
+          ? (x.cands ? `no such ${what} in the kernel's ${ess} (${x.cands} candidate${x.cands > 1 ? "s" : ""})` : `no ${ess} in the kernel`)
           : `the field's size changes and its type cannot be read at another size`;
         lines.push(`    poisoned: ${describe(x)}: ${why}; ${where} poisoned`);
       } else if (x.patch === "error") {
