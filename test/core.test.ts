@@ -20,8 +20,8 @@ beforeAll(async () => { await init(); });
 const dec = new TextDecoder();
 const kernel = (k: string, base?: Btf) => Btf.parse(fixture(`core/kernels/${k}.btf.gz`), base ? { base } : {});
 const obj = (o: string) => fixture(`core/objs/${o}.o.gz`);
-const CASES: string[][] = [["k1", "mod_a", "mod_b"], ["k1", "mod_b", "mod_a"], ["k1"], ["k2"], ["k3"], ["k4"]];
-const OBJS = ["prog", "prog-tm", "prog-bad"];
+const CASES: string[][] = [["k1", "mod_a", "mod_b"], ["k1", "mod_b", "mod_a"], ["k1"], ["k2"], ["k3"], ["k4"], ["k5"]];
+const OBJS = ["prog", "prog-tm", "prog-bad", "prog2"];
 
 function load(c: string[]) {
   const v = kernel(c[0]);
