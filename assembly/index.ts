@@ -290,4 +290,5 @@ export * from "./api/dumpc";
 export * from "./api/zstd";
 export * from "./api/limits";
 export * from "./api/xz";
+export * from "./api/core";
 export * from "./api/mincore";

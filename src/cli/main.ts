@@ -13,10 +13,11 @@ import * as check from "./check.js";
 import * as distill from "./distill.js";
 import * as relocate from "./relocate.js";
 import * as dedup from "./dedup.js";
+import * as core from "./core.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check };
+export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check, core };
 
 
 function help(): string {
