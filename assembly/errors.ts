@@ -49,6 +49,8 @@ export namespace Err {
   export const INTERNAL: i32 = 40; // a bug in btfkit: an abort inside the core
   export const DUMP_FAILED: i32 = 41;
   export const BAD_DISTILLED_BASE: i32 = 42; // relocate: the split's base is not a distilled base
+  export const CORE_REFUSED: i32 = 43; // min-core: a relocation is a resolver error (libbpf refuses the object)
+  export const MINCORE_DIVERGED: i32 = 44; // min-core: the tailored BTF would resolve a record differently
 }
 
 let errCode: i32 = 0;

@@ -27,7 +27,8 @@ import { ByteSink } from "./sink";
 import { U32Vec } from "./vec";
 import { StrSet } from "./strings";
 import { BtfBuilder } from "./write";
-import { cstrlen } from "./bytes";
+import { essLenOf } from "./core/spec";
+import { hasCands } from "./core/cands";
 import {
   COMMON_LEN, MEMBER_LEN, PARAM_LEN, T_INFO, T_NAME, T_SIZE, HDR_LEN_CLASSIC, BTF_MAGIC,
   KIND_UNKN, KIND_INT, KIND_PTR, KIND_ARRAY, KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_FWD,
@@ -60,17 +61,6 @@ const F_SEEN_TM_PTR: u8 = 8; // btfgen_mark_type_match(behind_ptr = true) expand
 const F_SEEN_TM: u8 = 16; // btfgen_mark_type_match(behind_ptr = false) expanded
 const F_NAMELESS: u8 = 32; // module type written without its name (see header)
 const F_ELIDED: u8 = 64; // module typedef/fwd replaced by its target
-
-/** libbpf bpf_core_essential_name_len: the name cut before its last `X___Y` flavor separator. */
-export function essentialNameLen(p: usize): u32 {
-  const n = <i32>cstrlen(p);
-  for (let i = n - 5; i >= 0; i--) {
-    const s = p + <usize>i;
-    if (load<u8>(s) != 0x5f && load<u8>(s, 1) == 0x5f && load<u8>(s, 2) == 0x5f &&
-        load<u8>(s, 3) == 0x5f && load<u8>(s, 4) != 0x5f) return <u32>i + 1;
-  }
-  return <u32>n;
-}
 
 /** Candidate kind class (libbpf btf_kind_core_compat): enum and enum64 are one. */
 @inline function kindClass(kind: u32): u32 { return kind == KIND_ENUM64 ? KIND_ENUM : kind; }
@@ -332,17 +322,21 @@ export class MinCore {
   }
 
   /**
-   * Note a local root type (name, kind) that vmlinux has at least one
-   * candidate for: module types of that essential name and kind class must
-   * not be candidates in the output.
+   * A local root type (name, kind) of some relocation: when vmlinux has a
+   * candidate for it, module types of that essential name and kind class
+   * must not be candidates in the output (libbpf never searched modules
+   * for it). Returns whether it was guarded.
    */
-  guard(name: usize, kind: u32): void {
-    this.guarded.add(this.guardKey(name, essentialNameLen(name), kind));
+  guard(name: usize, kind: u32): bool {
+    const len = essLenOf(name);
+    if (!hasCands(name, len, kind, unchecked(this.targets[0]).btf)) return false;
+    this.guarded.add(this.guardKey(name, len, kind));
+    return true;
   }
 
   private isGuarded(name: usize, kind: u32): bool {
     if (this.guarded.len == 0) return false;
-    return this.guarded.find(this.guardKey(name, essentialNameLen(name), kind)) >= 0;
+    return this.guarded.find(this.guardKey(name, essLenOf(name), kind)) >= 0;
   }
 
   // ---- output (btfgen_get_btf) -------------------------------------------

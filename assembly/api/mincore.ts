@@ -51,10 +51,35 @@ export function minCoreRecord(h: i32, kind: u32, target: i32, root: u32, spec: u
   return s.record(kind, target, root, spec, specLen);
 }
 
-/** Note that vmlinux has candidates for the local root type named `name` (C string) of `kind`. */
-export function minCoreGuard(h: i32, name: usize, kind: u32): void {
+/**
+ * Records several target specs at once: `nWords` u32 words at `p`, per
+ * record kind, target, root, n, then n raw spec words. Stops at the first
+ * failure.
+ */
+export function minCoreRecordMany(h: i32, p: usize, nWords: u32): bool {
+  clearError();
   const s = getSession(h);
-  if (s !== null && load<u8>(name) != 0) s.guard(name, kind);
+  if (s === null) return false;
+  const end = p + (<usize>nWords << 2);
+  while (p < end) {
+    if (p + 16 > end) return fail(Err.USAGE, -1, 0, "truncated min-core record list");
+    const n = load<u32>(p, 12);
+    if (p + 16 + (<usize>n << 2) > end) return fail(Err.USAGE, -1, 0, "truncated min-core record list");
+    if (!s.record(load<u32>(p), <i32>load<u32>(p, 4), load<u32>(p, 8), p + 16, n)) return false;
+    p += 16 + (<usize>n << 2);
+  }
+  return true;
+}
+
+/**
+ * The local root type named `name` (C string) of `kind` is looked up by some
+ * relocation: when vmlinux has a candidate for it, module types of that
+ * name stay out of the candidates (the module rule). 1 guarded, 0 not.
+ */
+export function minCoreGuard(h: i32, name: usize, kind: u32): i32 {
+  const s = getSession(h);
+  if (s === null || load<u8>(name) == 0) return 0;
+  return s.guard(name, kind) ? 1 : 0;
 }
 
 /** Write the tailored BTF to the result sink. */
