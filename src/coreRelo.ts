@@ -172,6 +172,31 @@ export function resolveCore(object: Uint8Array | BpfObject, kernel: Btf, opts: R
   }
 }
 
+/**
+ * The object's golden TSV (header line included), rendered by the core:
+ * what `btfkit core --format tsv` writes, without building records in JS.
+ */
+export function resolveCoreTsv(object: BpfObject, kernel: Btf, opts: ResolveCoreOptions = {}): Uint8Array {
+  let mods: CoreModule[] = [];
+  if (opts.modules && coreNeedsModules(object, kernel)) mods = typeof opts.modules === "function" ? opts.modules() : opts.modules;
+  return guard((c) => {
+    kernel.core();
+    const arr = new Uint32Array(mods.map((m) => m.btf.handle));
+    const p = copyIn(new Uint8Array(arr.buffer), c);
+    const enc = new TextEncoder();
+    const np = copyIn(enc.encode(mods.map((m) => m.name + "\0").join("")), c);
+    const op = copyIn(enc.encode((opts.name ?? object.name) + "\0"), c);
+    try {
+      if (!c.coreResolveTsv(object.handle, kernel.handle, p, mods.length, op, np)) throw lastError(c, object.name);
+    } finally {
+      c.memFree(p);
+      c.memFree(np);
+      c.memFree(op);
+    }
+    return takeResult(c);
+  });
+}
+
 const dec = new TextDecoder();
 
 function decode(bytes: Uint8Array, obj: string, kernel: string, mods: CoreModule[], searched: boolean): CoreReport {

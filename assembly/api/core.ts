@@ -184,3 +184,106 @@ function specC(s: ByteSink, sp: Spec): void {
     else if (i > 0 || sp.accIdx[i] > 0) { s.byte(0x5b); s.u32dec(sp.accIdx[i]); s.byte(0x5d); }
   }
 }
+
+// ---- the golden TSV, written by the core (the CLI's --format tsv) ----------------------
+
+const KIND_STRS: StaticArray<string> = ["byte_off", "byte_sz", "field_exists", "signed", "lshift_u64", "rshift_u64",
+  "local_type_id", "target_type_id", "type_exists", "type_size", "enumval_exists", "enumval_value", "type_matches"];
+const LOCAL_KIND_STRS: StaticArray<string> = ["void", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef",
+  "volatile", "const", "restrict", "func", "func_proto", "var", "datasec", "float", "decl_tag", "type_tag", "enum64"];
+const REASON_STRS: StaticArray<string> = ["-", "field_offset_ambiguity", "decision_ambiguity", "cand_match_error",
+  "bitfield_too_big", "bad_local_spec", "anon_type", "cand_search_failed", "array_access_kind", "unknown_kind",
+  "unexpected_kind", "insn_value_mismatch", "insn_off_too_big", "insn_mem_size_mismatch", "insn_bad_new_mem_size",
+  "insn_bad_ldimm64", "insn_unrecognized", "other"];
+const TSV_HEADER = "#obj\tsec\trelo\tinsn_off\tkind\tlocal_id\tlocal_kind\tlocal_name\taccess\tstatus\torig_val\tnew_val\ttarg_btf\ttarg_id\ttarg_spec\ttarg_bit_off\tvalidate\tmemsz_fail\tcands\tmatched\tpatch\tinsn\terrno\treason\n";
+
+/**
+ * As coreResolve, but the result is the object's golden TSV (header line
+ * included): `objName` is the object's file name (C string), `modNames`
+ * the modules' names, NUL-terminated one after another, in `mods` order.
+ */
+export function coreResolveTsv(h: i32, vmlinux: i32, mods: usize, nMods: u32, objName: usize, modNames: usize): bool {
+  clearError();
+  const o = getObj(h);
+  const v = getBtf(vmlinux);
+  if (o === null || v === null) return false;
+  const t = new CoreTargets(v);
+  const names = new Array<usize>();
+  let np = modNames;
+  for (let i: u32 = 0; i < nMods; i++) {
+    const m = getBtf(<i32>load<u32>(mods + (<usize>i << 2)));
+    if (m === null) return false;
+    t.modules.push(m);
+    names.push(np);
+    while (load<u8>(np) != 0) np++;
+    np++;
+  }
+  const run = new CoreRun();
+  resolveCore(o, t, run);
+  const s = newResult(1024 + <u32>o.count() * 200);
+  s.str(TSV_HEADER);
+  const lb = o.btf;
+  for (let r = 0; r < run.records.length; r++) {
+    const x = run.records[r];
+    const kind = o.kind[r];
+    const id = o.typeId[r];
+    const valid = id < lb.typeCnt();
+    const isErr = x.status == 2;
+    s.cstr(objName); tab(s);
+    s.cstr(lb.str(o.sections[<i32>o.recSec[r]].nameOff)); tab(s);
+    s.u32dec(o.recIdx[r]); tab(s);
+    s.u32dec(o.insnOff[r]); tab(s);
+    s.str(kind < 13 ? KIND_STRS[kind] : "unknown"); tab(s);
+    s.u32dec(id); tab(s);
+    if (valid) {
+      const lk = lb.kind(id);
+      s.str(lk < 20 ? LOCAL_KIND_STRS[lk] : "unknown"); tab(s);
+      const nm = lb.name(id);
+      if (load<u8>(nm) == 0) s.str("<anon>"); else s.cstr(nm);
+      tab(s);
+    } else { s.str("-\t-\t"); }
+    s.cstr(lb.str(o.accessOff[r])); tab(s);
+    s.str(isErr ? "error" : x.status == 1 ? "poison" : "ok"); tab(s);
+    if (isErr) s.str("-\t-\t");
+    else { s.u64dec(x.origVal); tab(s); s.u64dec(x.newVal); tab(s); }
+    if (x.hasTarget) {
+      if (x.targSel == 0) s.str("vmlinux"); else s.cstr(names[<i32>x.targSel - 1]);
+      tab(s);
+      s.u32dec(x.targSpec.rootId); tab(s);
+      if (isFieldBased(kind) || isEnumvalBased(kind)) {
+        for (let i = 0; i < x.targSpec.rawLen; i++) { if (i > 0) s.byte(0x3a); s.i32dec(x.targSpec.raw[i]); }
+      } else s.byte(0x2d);
+      tab(s);
+      if (isFieldBased(kind)) s.u32dec(x.targSpec.bitOffset); else s.byte(0x2d);
+      tab(s);
+    } else s.str("-\t-\t-\t-\t");
+    if (isErr) s.str("-\t-\t");
+    else { s.byte(x.validate ? 0x31 : 0x30); tab(s); s.byte(x.failMemsz ? 0x31 : 0x30); tab(s); }
+    if (x.cands < 0) s.byte(0x2d); else s.u32dec(<u32>x.cands);
+    tab(s);
+    if (isErr || x.matched < 0) s.byte(0x2d); else s.u32dec(<u32>x.matched);
+    tab(s);
+    s.str(x.patch == 1 ? "ok" : x.patch == 2 ? "poison" : x.patch == 3 ? "error" : "-"); tab(s);
+    if (x.patch == 1 || x.patch == 2) {
+      hexLe(s, x.insn0);
+      if (x.insnLen == 16) hexLe(s, x.insn1);
+    } else s.byte(0x2d);
+    tab(s);
+    if (x.errno != 0) s.u32dec(<u32>x.errno); else s.byte(0x2d);
+    tab(s);
+    s.str(REASON_STRS[x.reason]);
+    s.byte(0x0a);
+  }
+  return true;
+}
+
+@inline function tab(s: ByteSink): void { s.byte(0x09); }
+
+function hexLe(s: ByteSink, v: u64): void {
+  for (let i = 0; i < 8; i++) {
+    const b = <u32>((v >> (<u64>i * 8)) & 0xff);
+    const hi = b >> 4, lo = b & 15;
+    s.byte(hi < 10 ? 48 + hi : 87 + hi);
+    s.byte(lo < 10 ? 48 + lo : 87 + lo);
+  }
+}
