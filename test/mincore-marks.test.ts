@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { init, Btf } from "../src/index.js";
 import { MinCoreSession } from "../src/mincore.js";
-import { fixture, GOLDEN, HAS_CORPUS, CORPUS, readMaybeGz, equalBytes, firstDiff } from "./helpers.js";
+import { fixture, fixturePath, GOLDEN, HAS_CORPUS, CORPUS, readMaybeGz, equalBytes, firstDiff, cli } from "./helpers.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 let vmlinux: Btf;
 beforeAll(async () => {
@@ -137,9 +139,28 @@ describe.runIf(HAS_CORPUS && existsSync(join(GOLDEN, "min_core")))("bpftool pari
       const name = set.length === 1 ? set[0] : "ALL";
       const want = new Uint8Array(readFileSync(join(GOLDEN, "min_core/k61-50", `${name}.btf`)));
       expect(equalBytes(btf, want), `${name}: first difference at byte ${firstDiff(btf, want)}`).toBe(true);
+      Btf.parse(btf, { validate: "kernel" }).free();
       checked++;
     }
     console.log(`min-core marks: ${checked} bpftool outputs matched byte for byte`);
     expect(checked).toBe(11);
+  });
+});
+
+describe("bpftool parity through the CLI (vendored objects and outputs)", () => {
+  it("biolatency and memleak on the k61-50 vmlinux are bpftool's bytes, kernel-valid, and round-trip", () => {
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-mincore-"));
+    for (const [name, objPath] of [["biolatency", "core/corpus/biolatency.bpf.o.gz"], ["memleak", "mincore/bpftool/memleak.bpf.o.gz"]]) {
+      const out = join(dir, `${name}.btf`);
+      const r = cli(["min-core", fixturePath(objPath), "--kernel", fixturePath("k61-50/vmlinux.btf.gz"), "-o", out]);
+      expect(r.code, r.stderr).toBe(0);
+      const got = new Uint8Array(readFileSync(out));
+      const want = new Uint8Array(readFileSync(fixturePath(`mincore/bpftool/${name}.btf`)));
+      expect(equalBytes(got, want), `${name}: first difference at byte ${firstDiff(got, want)}`).toBe(true);
+      expect(cli(["info", out, "--validate", "kernel"]).code).toBe(0);
+      const rt = join(dir, `${name}.rt.btf`);
+      expect(cli(["convert", out, "-o", rt]).code).toBe(0);
+      expect(equalBytes(new Uint8Array(readFileSync(rt)), got)).toBe(true);
+    }
   });
 });
