@@ -11,7 +11,8 @@
 // kernel) or the output would answer a record differently; 2 bad input.
 
 import { mkdirSync, statSync } from "node:fs";
-import { join, basename, dirname } from "node:path";
+import { join, basename, dirname, resolve } from "node:path";
+import { release } from "node:os";
 import { VerbSpec, parseArgs, multi, str } from "./args.js";
 import { out, readInput, writeOutputAtomic } from "./io.js";
 import { kernelSource, vmlinuxOf, modulesOf, KernelSource } from "./core.js";
@@ -27,8 +28,14 @@ export const spec: VerbSpec = {
   minPositionals: 1,
 };
 
-/** The output file name of a kernel: its file name without suffixes, or its directory's name for a `vmlinux` or a /sys/kernel/btf-style directory. */
+/**
+ * The output file name of a kernel: its file name without suffixes, its
+ * directory's name for a `vmlinux` or a /sys/kernel/btf-style directory, or
+ * the release for /sys/kernel/btf itself.
+ */
 export function kernelOutName(label: string): string {
+  // The running kernel's BTF is named by its release (uname -r), as BTFHub names its files.
+  if (resolve(label) === "/sys/kernel/btf") return `${release()}.btf`;
   let b = basename(label.replace(/\/+$/, ""));
   for (let again = true; again;) {
     again = false;
