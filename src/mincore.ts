@@ -234,6 +234,22 @@ export function minCore(objects: MinCoreInput[], kernel: Btf, opts: MinCoreOptio
         recs.push({ kind: x.kind, target: t, root: x.targId, spec: x.targSpec ?? [0] });
       }
     }
+    // BTFGen keeps the members of the first matching candidate only. When
+    // several module candidates matched a record, a later record may match
+    // only one of the others: in the output, the earlier record would then
+    // prune that one away (it lacks the earlier record's members). Each such
+    // module is resolved alone and its own matches are kept too; a module
+    // type then has every member any record of the objects reads in it.
+    if (mods.length > 0 && reports.some((r) => r.records.some((x) => (x.matched ?? 0) > 1 && x.targBtf !== "vmlinux"))) {
+      for (const m of mods) {
+        const t = index.get(m.name)!;
+        for (const o of objs) {
+          for (const x of resolveCore(o, kernel, { modules: [m], name: o.name }).records) {
+            if (x.targBtf === m.name && x.targId !== null && x.status !== "error") recs.push({ kind: x.kind, target: t, root: x.targId, spec: x.targSpec ?? [0] });
+          }
+        }
+      }
+    }
     session.recordMany(recs);
     const { btf, types } = session.build();
     const diverged: MinCoreResult["diverged"] = [];

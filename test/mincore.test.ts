@@ -129,6 +129,19 @@ describe("min-core with module BTFs", () => {
     expect(e.offset).toBe(e.records[0].recordOffset);
   });
 
+  it("module candidates that all match one record and differ later keep what every record reads", () => {
+    // amb_dev in two modules: {a, z} and {a, b}. Record 0 (a) matches both,
+    // record 1 (b) only the second; BTFGen's first-match marking alone would
+    // let record 0 prune the second copy away in the output.
+    const mods = [buildAmbWith("z"), buildAmbWith("b")].map((btf, i) => ({ name: `amb${i + 1}`, btf }));
+    const objs = [obj("mod_ambig")];
+    const full = resolveCore(objs[0].bytes, vmlinux, { modules: mods });
+    expect(full.records.map((x) => `${x.targBtf}:${x.matched}:${x.newVal}`)).toEqual(["amb1:2:0", "amb2:1:4"]);
+    const r = minCore(objs, vmlinux, { modules: mods });
+    const cmp = compare(objs, r.btf, mods);
+    expect(cmp.mine).toEqual(cmp.full);
+  });
+
   it("CLI: one kernel with modules; the output validates as kernel BTF and round-trips through convert", () => {
     const dir = mkdtempSync(join(tmpdir(), "btfkit-mincore-"));
     const margs = fixtureModules().flatMap((m) => ["--module", fixturePath(`k61-50/modules/${m}.btf.gz`)]);
@@ -200,6 +213,16 @@ function buildCollide(): Btf {
   b.addMember("fst", fst, 32);
   b.addMember("kind", pt, 96);
   b.addMember("owner", pid, 128);
+  return b.finish();
+}
+
+/** A module with struct amb_dev { int a; int <second>; }. */
+function buildAmbWith(second: string): Btf {
+  const intId = vmlinux.find("int", "INT")[0];
+  const b = new BtfBuilder(vmlinux);
+  b.addStruct("amb_dev", 8);
+  b.addMember("a", intId, 0);
+  b.addMember(second, intId, 32);
   return b.finish();
 }
 
