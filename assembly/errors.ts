@@ -51,6 +51,8 @@ export namespace Err {
   export const BAD_DISTILLED_BASE: i32 = 42; // relocate: the split's base is not a distilled base
   export const BAD_ARRAY: i32 = 43; // kernel resolve: an array's index or element type is refused
   export const BAD_RESOLVE: i32 = 44; // kernel resolve: deeper than 32 nested types, or an inconsistent resolve state
+  export const CORE_REFUSED: i32 = 45; // min-core: a relocation is a resolver error (libbpf refuses the object)
+  export const MINCORE_DIVERGED: i32 = 46; // min-core: the tailored BTF would resolve a record differently
 }
 
 let errCode: i32 = 0;

@@ -291,3 +291,4 @@ export * from "./api/zstd";
 export * from "./api/limits";
 export * from "./api/xz";
 export * from "./api/core";
+export * from "./api/mincore";

@@ -168,6 +168,26 @@ export class BtfBuilder {
     store<u32>(q, on ? info | 0x80000000 : info & 0x7fffffff, T_INFO);
   }
 
+  /**
+   * Append the raw blob (24-byte header with type_off 0, types, strings) to
+   * `out`, as libbpf's btf__raw_data of a BTF built from btf__new_empty.
+   */
+  writeTo(out: ByteSink): void {
+    const typeLen = this.types.len;
+    const strLen = this.strs.len;
+    out.reserve(HDR_LEN_CLASSIC + typeLen + strLen);
+    out.u16le(BTF_MAGIC);
+    out.byte(1);
+    out.byte(0);
+    out.u32le(HDR_LEN_CLASSIC);
+    out.u32le(0);
+    out.u32le(typeLen);
+    out.u32le(typeLen);
+    out.u32le(strLen);
+    out.bytes(this.types.ptr, typeLen);
+    out.bytes(this.strs.data.ptr, strLen);
+  }
+
   /** Assemble the blob (24-byte header, types, strings) and parse it. */
   finish(): Btf | null {
     const typeLen = this.types.len;

@@ -21,3 +21,4 @@ export { dumpC, dumpCBytes, type DumpCOptions } from "./dumpc.js";
 export { distillKo, writeDistilledKo, DROPPED_SIGNATURE, type DistilledKo } from "./ko.js";
 export { resolveCore, resolveCoreTsv, resolveCoreMatrix, coreNeedsModules, BpfObject, coreTsv, coreTsvLine, coreJson, CORE_TSV_HEADER, CORE_KINDS, CORE_REASONS } from "./coreRelo.js";
 export type { CoreRecord, CoreReport, CoreSectionSummary, CoreModule, CoreKernel, CoreMatrix, ResolveCoreOptions, CoreStatus, CorePatch } from "./coreRelo.js";
+export { minCore, MinCoreRefused, describeRecord, type MinCoreResult, type MinCoreOptions, type MinCoreInput } from "./mincore.js";

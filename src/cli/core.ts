@@ -39,7 +39,7 @@ export function moduleName(path: string): string {
   return b;
 }
 
-interface KernelSource {
+export interface KernelSource {
   label: string;
   vmlinuxPath: string;
   modulePaths: string[];
@@ -47,7 +47,7 @@ interface KernelSource {
   modules?: CoreModule[];
 }
 
-function kernelSource(path: string, extra: string[]): KernelSource {
+export function kernelSource(path: string, extra: string[]): KernelSource {
   let st;
   try { st = statSync(path); } catch { throw new BtfError("USAGE", `cannot read ${path}`, { file: path }); }
   if (st.isDirectory()) {
@@ -75,12 +75,12 @@ function readFast(path: string): Uint8Array {
   return b;
 }
 
-async function vmlinuxOf(k: KernelSource): Promise<Btf> {
+export async function vmlinuxOf(k: KernelSource): Promise<Btf> {
   if (!k.vmlinux) k.vmlinux = await loadBtf(readFast(k.vmlinuxPath), { file: k.vmlinuxPath });
   return k.vmlinux;
 }
 
-async function modulesOf(k: KernelSource): Promise<CoreModule[]> {
+export async function modulesOf(k: KernelSource): Promise<CoreModule[]> {
   if (!k.modules) {
     const base = await vmlinuxOf(k);
     const mods: CoreModule[] = [];

@@ -15,10 +15,11 @@ import * as distill from "./distill.js";
 import * as relocate from "./relocate.js";
 import * as dedup from "./dedup.js";
 import * as core from "./core.js";
+import * as mincore from "./mincore.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check, core };
+export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check, core, "min-core": mincore };
 
 
 /** `btfkit VERB --help`: the verb's usage, what it does and its options. */
