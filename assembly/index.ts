@@ -290,3 +290,4 @@ export * from "./api/dumpc";
 export * from "./api/zstd";
 export * from "./api/limits";
 export * from "./api/xz";
+export * from "./api/diff";

@@ -19,3 +19,5 @@ export type { CheckReport, CheckResult, CheckProblem, PlainVerdict, Disagreement
 export { dedup, concatBtf, type ConcatOptions } from "./dedup.js";
 export { dumpC, dumpCBytes, type DumpCOptions } from "./dumpc.js";
 export { distillKo, writeDistilledKo, DROPPED_SIGNATURE, type DistilledKo } from "./ko.js";
+export { diff, diffHistory, parseTypeSpec, diffJsonReplacer } from "./diff.js";
+export type { DiffResult, DiffOptions, DiffKey, ChangedType, MemberChange, MemberSide, LayoutRow, EnumValueChange, ParamChange, DiffHistory, HistoryStep } from "./diff.js";

@@ -13,15 +13,16 @@ import * as check from "./check.js";
 import * as distill from "./distill.js";
 import * as relocate from "./relocate.js";
 import * as dedup from "./dedup.js";
+import * as diff from "./diff.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check };
+export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check, diff };
 
 
 function help(): string {
   const rows = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(9)} ${v.spec.summary}\n            ${v.spec.usage}`);
-  return `btfkit: BTF toolkit (parse, validate, dump, distill, relocate, dedup, check)\n\nusage: btfkit <verb> [args]\n\n${rows.join("\n")}\n\nexit codes: 0 ok, 1 incompatible or relocation failed, 2 bad input or usage\n`;
+  return `btfkit: BTF toolkit (parse, validate, dump, distill, relocate, dedup, check, diff)\n\nusage: btfkit <verb> [args]\n\n${rows.join("\n")}\n\nexit codes: 0 ok, 1 incompatible, relocation failed or (diff) differences found, 2 bad input or usage\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
