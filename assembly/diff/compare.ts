@@ -129,12 +129,14 @@ export class DiffSession {
     const ownB = place(B.entries, groupOf, startB, ng);
 
     const hdr = out.len;
-    out.u32le(0); out.u32le(A.entries.len / 3); out.u32le(B.entries.len / 3); out.u32le(0);
-    let records: u32 = 0, unchanged: u32 = 0;
+    out.u32le(0); out.u32le(0); out.u32le(0); out.u32le(0);
+    let records: u32 = 0, unchanged: u32 = 0, keysA: u32 = 0, keysB: u32 = 0;
     const tmpA = new U32Vec(16), tmpB = new U32Vec(16);
     for (let g: u32 = 0; g < ng; g++) {
       const na = cntA.get(g), nb = cntB.get(g);
       const sa = load<u32>(startA + (<usize>g << 2)), sb = load<u32>(startB + (<usize>g << 2));
+      if (na != 0) keysA++;
+      if (nb != 0) keysB++;
       let status: u32 = 0;
       if (nb == 0) status = ST_REMOVED;
       else if (na == 0) status = ST_ADDED;
@@ -161,6 +163,8 @@ export class DiffSession {
       }
     }
     store<u32>(out.ptr + hdr, records);
+    store<u32>(out.ptr + hdr + 4, keysA);
+    store<u32>(out.ptr + hdr + 8, keysB);
     store<u32>(out.ptr + hdr + 12, unchanged);
     tmpA.free(); tmpB.free();
     keys.free(); cntA.free(); cntB.free();
