@@ -19,7 +19,7 @@ import { ByteSink } from "../sink";
 import { U32Vec } from "../vec";
 import { U32Map } from "../u32map";
 import { cstrHash, cstreq, cstrlen } from "../bytes";
-import { ShapeSide, ShapeTable, isKeyed } from "./shapes";
+import { ShapeSide, ShapeTable, isKeyedKind } from "./shapes";
 import {
   KIND_ARRAY, KIND_CONST, KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC,
   KIND_FUNC_PROTO, KIND_FWD, KIND_INT, KIND_PTR, KIND_RESTRICT, KIND_STRUCT, KIND_TYPE_TAG,
@@ -87,7 +87,10 @@ export class DiffSession {
     const cnt = btf.typeCnt();
     const e = side.entries;
     for (let id = btf.startId; id < cnt; id++) {
-      if (!isKeyed(btf, id)) continue;
+      const p = btf.ownRec(id);
+      if (!isKeyedKind(btf.recKind(p))) continue;
+      const off = load<u32>(p, T_NAME);
+      if (off == 0 || load<u8>(btf.str(off)) == 0) continue;
       if (filter != 0) {
         if (!cstreq(btf.name(id), filter)) continue;
         if (kind != 0 && btf.kind(id) != kind) continue;

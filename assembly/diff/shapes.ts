@@ -88,8 +88,13 @@ export class ShapeTable {
 
   @inline get count(): u32 { return this.offs.len; }
 
-  @inline begin(tag: u32): void { this.cur.len = 0; this.cur.push(tag); }
-  @inline put(w: u32): void { this.cur.push(w); }
+  /** Hash of `cur` so far, mixed in as words are put (names by their bytes). */
+  curHash: u32 = 0;
+
+  @inline begin(tag: u32): void { this.cur.len = 0; this.cur.push(tag); this.curHash = mix(0x811c9dc5, tag); }
+  @inline put(w: u32): void { this.cur.push(w); this.curHash = mix(this.curHash, w); }
+  /** A name word: the address of a NUL-terminated string (0: none), hashed by content. */
+  @inline putName(p: usize): void { this.cur.push(<u32>p); this.curHash = mix(this.curHash, p == 0 ? 0 : cstrHash(p)); }
 
   /** Address of node `id`'s first payload word. */
   @inline payload(id: u32): usize { return this.words.ptr + ((<usize>this.offs.get(id) + 4) << 2); }
@@ -101,12 +106,7 @@ export class ShapeTable {
     const cur = this.cur;
     const tag = cur.get(0);
     const n = cur.len - 1;
-    let h: u32 = mix(0x811c9dc5, tag);
-    h = mix(h, n);
-    for (let i: u32 = 0; i < n; i++) {
-      const w = cur.get(i + 1);
-      h = mix(h, isNameWord(tag, i) && w != 0 ? cstrHash(<usize>w) : w);
-    }
+    let h = mix(this.curHash, n);
     if (h == 0xffffffff) h = 0xfffffffe; // U32Map's empty key
     const head = this.heads.get(h, UNSET);
     let id = head;
@@ -121,7 +121,7 @@ export class ShapeTable {
     w.push(head);
     w.push(tag);
     w.push(n);
-    for (let i: u32 = 0; i < n; i++) w.push(cur.get(i + 1));
+    for (let i: u32 = 0; i < n; i++) w.push(load<u32>(cur.ptr + (<usize>(i + 1) << 2)));
     this.heads.set(h, id);
     return id;
   }
@@ -258,20 +258,20 @@ export class ShapeSide {
     if (isLeafByName(kind, named(b, t))) {
       tab.begin(S_NAMED);
       tab.put(kind);
-      tab.put(<u32>b.str(nameOff));
+      tab.putName(b.str(nameOff));
       return tab.intern();
     }
     switch (kind) {
       case KIND_INT: case KIND_FLOAT:
         tab.begin(S_SCALAR);
         tab.put(kind);
-        tab.put(<u32>b.str(nameOff));
+        tab.putName(b.str(nameOff));
         tab.put(load<u32>(p, 8));
         return tab.intern();
       case KIND_PTR: case KIND_CONST: case KIND_VOLATILE: case KIND_RESTRICT: case KIND_TYPE_TAG:
         tab.begin(S_WRAP);
         tab.put(kind);
-        tab.put(kind == KIND_TYPE_TAG ? <u32>b.str(nameOff) : 0);
+        tab.putName(kind == KIND_TYPE_TAG ? b.str(nameOff) : 0);
         tab.put(this.refChild(load<u32>(p, 8)));
         return tab.intern();
       case KIND_ARRAY:
@@ -290,7 +290,7 @@ export class ShapeSide {
         tab.put(n);
         for (let i: u32 = 0; i < n; i++) {
           const q = p + 12 + <usize>i * PARAM_LEN;
-          tab.put(<u32>b.str(load<u32>(q)));
+          tab.putName(b.str(load<u32>(q)));
           tab.put(this.refChild(load<u32>(q, 4)));
         }
         return tab.intern();
@@ -321,7 +321,7 @@ export class ShapeSide {
     for (let i: u32 = 0; i < n; i++) {
       const q = p + 12 + <usize>i * MEMBER_LEN;
       const raw = load<u32>(q, 8);
-      tab.put(<u32>b.str(load<u32>(q)));
+      tab.putName(b.str(load<u32>(q)));
       tab.put(memberBitOffset(raw, kflag));
       tab.put(memberBitfieldSize(raw, kflag));
       tab.put(this.refChild(load<u32>(q, 4)));
@@ -346,12 +346,12 @@ export class ShapeSide {
       if (kind == KIND_ENUM) {
         const q = p + 12 + <usize>i * ENUM_LEN;
         const v = load<u32>(q, 4);
-        tab.put(<u32>b.str(load<u32>(q)));
+        tab.putName(b.str(load<u32>(q)));
         tab.put(v);
         tab.put(signed && (v >> 31) != 0 ? 0xffffffff : 0);
       } else {
         const q = p + 12 + <usize>i * ENUM64_LEN;
-        tab.put(<u32>b.str(load<u32>(q)));
+        tab.putName(b.str(load<u32>(q)));
         tab.put(load<u32>(q, 4));
         tab.put(load<u32>(q, 8));
       }
