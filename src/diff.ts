@@ -133,7 +133,7 @@ export function diffHistory(btfs: Btf[], type: string): DiffHistory {
         for (let j = 0; j < i; j++) {
           if (groups[j] !== j) continue;
           if (c.diffCompare(sides[j], sides[i], false) < 0) throw lastError(c);
-          const same = new DataView(takeResult(c).buffer).getUint32(0, true) === 0;
+          const same = new DataView(takeResult(c).buffer).getUint32(0, true) === 0; // no record
           if (same) { g = j; break; }
         }
         groups.push(g);
@@ -184,21 +184,21 @@ class Reader {
   }
 }
 
-const byKindName = (a: DiffKey, b: DiffKey) =>
-  KIND_NAMES.indexOf(a.kind) - KIND_NAMES.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function compareSides(c: CoreExports, a: number, b: number, details: boolean): DiffResult {
   if (c.diffCompare(a, b, details) < 0) throw lastError(c);
   const r = new Reader(takeResult(c));
   const n = r.u32();
   const keys = { old: r.u32(), new: r.u32(), unchanged: r.u32() };
+  const namesAt = r.u32();
+  const names = utf8.decode(r.bytes.subarray(namesAt)).split("\0");
   const out: DiffResult = { added: [], removed: [], changed: [], keys };
   for (let i = 0; i < n; i++) {
     const status = r.u32();
     const kind = (KIND_NAMES[r.u32()] ?? "UNKNOWN") as KindName;
     const oldId = r.u32(), newId = r.u32(), oldCount = r.u32(), newCount = r.u32();
     const nd = r.u32();
-    const name = r.str();
+    const name = names[i];
     if (status === 1) { out.added.push({ kind, name }); continue; }
     if (status === 2) { out.removed.push({ kind, name }); continue; }
     const ch: ChangedType = { kind, name, oldId, newId, oldCount, newCount };
@@ -207,10 +207,7 @@ function compareSides(c: CoreExports, a: number, b: number, details: boolean): D
     if (ch.params) ch.params = ch.params.filter((p) => p.change !== "same");
     out.changed.push(ch);
   }
-  out.added.sort(byKindName);
-  out.removed.sort(byKindName);
-  out.changed.sort(byKindName);
-  return out;
+  return out; // the core sorted the records by kind, then name
 }
 
 function readDetail(r: Reader, ch: ChangedType): void {

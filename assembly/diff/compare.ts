@@ -7,10 +7,12 @@
 // sets. Changed keys then get details: members, enumerators, parameters.
 //
 // The result is compact little-endian u32 records the host decodes:
-//   header   [records, keys in old, keys in new, unchanged keys]
-//   record   [status, kind, old id, new id, old count, new count, details] str(name)
+//   header   [records, keys in old, keys in new, unchanged keys, names offset]
+//   record   [status, kind, old id, new id, old count, new count, details]
 //   detail   [code, a0..a6] str(name) str(old label) str(new label)
 //   str(s)   [byte length] bytes, zero-padded to 4
+//   names    at `names offset` to the end: each record's key name, NUL-ended,
+//            in record order (one decode on the host for thousands of keys)
 // status: 1 added, 2 removed, 3 changed; old/new id: the first type under the
 // key on that side whose own shape the other side lacks (0 when none).
 
@@ -18,7 +20,7 @@ import { Btf } from "../btf";
 import { ByteSink } from "../sink";
 import { U32Vec } from "../vec";
 import { U32Map } from "../u32map";
-import { cstrHash, cstreq, cstrlen } from "../bytes";
+import { cstrHash, cstreq, cstrcmp, cstrlen } from "../bytes";
 import { ShapeSide, ShapeTable, isKeyedKind } from "./shapes";
 import {
   KIND_ARRAY, KIND_CONST, KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC,
@@ -132,26 +134,38 @@ export class DiffSession {
     const ownB = place(B.entries, groupOf, startB, ng);
 
     const hdr = out.len;
-    out.u32le(0); out.u32le(0); out.u32le(0); out.u32le(0);
+    out.u32le(0); out.u32le(0); out.u32le(0); out.u32le(0); out.u32le(0);
+    const names = new ByteSink(4096);
     let records: u32 = 0, unchanged: u32 = 0, keysA: u32 = 0, keysB: u32 = 0;
     const tmpA = new U32Vec(16), tmpB = new U32Vec(16);
+    // First the verdict per key; then the keys that differ go out sorted by
+    // (kind, name), so every consumer shows them in one stable order.
+    const order = new U32Vec(256);
+    const status = heap.alloc(<usize>ng + 1);
     for (let g: u32 = 0; g < ng; g++) {
       const na = cntA.get(g), nb = cntB.get(g);
-      const sa = load<u32>(startA + (<usize>g << 2)), sb = load<u32>(startB + (<usize>g << 2));
       if (na != 0) keysA++;
       if (nb != 0) keysB++;
-      let status: u32 = 0;
-      if (nb == 0) status = ST_REMOVED;
-      else if (na == 0) status = ST_ADDED;
-      else if (!sameSets(ownA, sa, na, ownB, sb, nb, tmpA, tmpB)) status = ST_CHANGED;
-      if (status == 0) { unchanged++; continue; }
-      records++;
+      let st: u32 = 0;
+      if (nb == 0) st = ST_REMOVED;
+      else if (na == 0) st = ST_ADDED;
+      else if (!sameSets(ownA, load<u32>(startA + (<usize>g << 2)), na, ownB, load<u32>(startB + (<usize>g << 2)), nb, tmpA, tmpB)) st = ST_CHANGED;
+      store<u8>(status + g, <u8>st);
+      if (st == 0) unchanged++;
+      else order.push(g);
+    }
+    sortKeys(order, keys, this.table);
+    records = order.len;
+    for (let gi: u32 = 0; gi < records; gi++) {
+      const g = order.get(gi);
+      const st = <u32>load<u8>(status + g);
+      const na = cntA.get(g), nb = cntB.get(g);
+      const sa = load<u32>(startA + (<usize>g << 2)), sb = load<u32>(startB + (<usize>g << 2));
       // Representatives: the first id whose shape the other side lacks.
       const oldId = na == 0 ? 0 : pick(ownA, sa, na, ownB, sb, nb);
       const newId = nb == 0 ? 0 : pick(ownB, sb, nb, ownA, sa, na);
-      const key = keys.get(g);
-      const kp = this.table.payload(key);
-      out.u32le(status);
+      const kp = this.table.payload(keys.get(g));
+      out.u32le(st);
       out.u32le(load<u32>(kp));
       out.u32le(oldId);
       out.u32le(newId);
@@ -159,17 +173,22 @@ export class DiffSession {
       out.u32le(nb);
       const ndAt = out.len;
       out.u32le(0);
-      putStr(out, <usize>load<u32>(kp, 4));
-      if (details && status == ST_CHANGED) {
+      names.cstr(<usize>load<u32>(kp, 4));
+      names.byte(0);
+      if (details && st == ST_CHANGED) {
         const nd = describe(A, oldId, B, newId, out);
         store<u32>(out.ptr + ndAt, nd);
       }
     }
+    heap.free(status);
+    store<u32>(out.ptr + hdr + 16, out.len - hdr);
+    out.bytes(names.ptr, names.len);
+    names.dispose();
     store<u32>(out.ptr + hdr, records);
     store<u32>(out.ptr + hdr + 4, keysA);
     store<u32>(out.ptr + hdr + 8, keysB);
     store<u32>(out.ptr + hdr + 12, unchanged);
-    tmpA.free(); tmpB.free();
+    tmpA.free(); tmpB.free(); order.free();
     keys.free(); cntA.free(); cntB.free();
     heap.free(groupOf); heap.free(startA); heap.free(startB); heap.free(ownA); heap.free(ownB);
     return records;
@@ -250,6 +269,43 @@ function sortedSet(a: usize, s: u32, n: u32, t: U32Vec): void {
     if (w == 0 || load<u32>(t.ptr + (<usize>(w - 1) << 2)) != v) { store<u32>(t.ptr + (<usize>w << 2), v); w++; }
   }
   t.len = w;
+}
+
+/** Does group a's key sort before group b's: by kind, then name bytes? */
+@inline function keyLess(keys: U32Vec, table: ShapeTable, a: u32, b: u32): bool {
+  const pa = table.payload(keys.get(a)), pb = table.payload(keys.get(b));
+  const ka = load<u32>(pa), kb = load<u32>(pb);
+  if (ka != kb) return ka < kb;
+  const c = cstrcmp(<usize>load<u32>(pa, 4), <usize>load<u32>(pb, 4));
+  return c != 0 ? c < 0 : a < b;
+}
+
+/** Heap sort of the group indices in `order` by their keys (no recursion). */
+function sortKeys(order: U32Vec, keys: U32Vec, table: ShapeTable): void {
+  const p = order.ptr;
+  const n = order.len;
+  if (n < 2) return;
+  for (let i = <i32>(n >> 1) - 1; i >= 0; i--) siftKeys(p, <u32>i, n, keys, table);
+  for (let end = n - 1; end > 0; end--) {
+    const top = load<u32>(p);
+    store<u32>(p, load<u32>(p + (<usize>end << 2)));
+    store<u32>(p + (<usize>end << 2), top);
+    siftKeys(p, 0, end, keys, table);
+  }
+}
+
+function siftKeys(p: usize, i: u32, n: u32, keys: U32Vec, table: ShapeTable): void {
+  while (true) {
+    let big = i;
+    const l: u32 = 2 * i + 1, r: u32 = l + 1;
+    if (l < n && keyLess(keys, table, load<u32>(p + (<usize>big << 2)), load<u32>(p + (<usize>l << 2)))) big = l;
+    if (r < n && keyLess(keys, table, load<u32>(p + (<usize>big << 2)), load<u32>(p + (<usize>r << 2)))) big = r;
+    if (big == i) return;
+    const t = load<u32>(p + (<usize>i << 2));
+    store<u32>(p + (<usize>i << 2), load<u32>(p + (<usize>big << 2)));
+    store<u32>(p + (<usize>big << 2), t);
+    i = big;
+  }
 }
 
 /** Heap sort of n u32 at p (no recursion, n log n whatever the input). */

@@ -35,9 +35,8 @@ export const S_ARRAY: u32 = 4; //     [count, element]
 export const S_LAYOUT: u32 = 5; //    [kind, size, n, (name*, bit offset, bitfield size, shape) x n]
 export const S_ENUM: u32 = 6; //      [size, signed, n, (name*, lo, hi) x n]   values as 64-bit (sign-extended when signed)
 export const S_PROTO: u32 = 7; //     [return, n, (name*, shape) x n]
-export const S_FWD: u32 = 8; //       [union?]                       a FWD's own shape
-export const S_FUNC: u32 = 9; //      [linkage, prototype shape]     a FUNC's own shape
-export const S_CYCLE: u32 = 10; //    []
+export const S_CYCLE: u32 = 8; //     []
+export const S_ODD_FUNC: u32 = 9; //  [linkage, prototype]          a FUNC own shape with linkage > 3
 
 /** memo states (real node ids are below these). */
 const UNSET: u32 = 0xffffffff;
@@ -360,9 +359,10 @@ export class ShapeSide {
   }
 
   /**
-   * The own shape of keyed type `t` (issue 15): STRUCT/UNION its layout,
-   * ENUM/ENUM64 its values, TYPEDEF its target's shape, FUNC (linkage,
-   * prototype shape), FWD struct or union.
+   * The own shape of keyed type `t` (issue 15), as a word that is equal for
+   * two types of the same key exactly when their own shapes are: STRUCT/UNION
+   * its layout node, ENUM/ENUM64 its values node, TYPEDEF its target's shape
+   * node, FUNC (prototype node << 2 | linkage), FWD 1 for union, 0 for struct.
    */
   ownShape(t: u32): u32 {
     const b = this.btf;
@@ -385,18 +385,22 @@ export class ShapeSide {
         const target = load<u32>(p, 8);
         return target < this.cnt ? this.shapeOf(target) : tab.voidId;
       }
+      // Own shapes are only compared under one key, so a FUNC's and a FWD's
+      // need no node of their own: (prototype node, linkage) packed in a
+      // word, and the union flag. A kernel has ~50k FUNCs: a table probe each saved.
       case KIND_FUNC: {
         const proto = load<u32>(p, 8);
         const ps = proto < this.cnt ? this.shapeOf(proto) : tab.voidId;
-        tab.begin(S_FUNC);
-        tab.put(o.recVlen(p));
+        const linkage = o.recVlen(p);
+        if (linkage <= 3) return (ps << 2) | linkage;
+        // A linkage no toolchain writes: a node of its own keeps it exact.
+        tab.begin(S_ODD_FUNC);
+        tab.put(linkage);
         tab.put(ps);
-        return tab.intern();
+        return (tab.intern() << 2) | 3;
       }
       case KIND_FWD:
-        tab.begin(S_FWD);
-        tab.put(infoKflag(load<u32>(p, T_INFO)) ? 1 : 0);
-        return tab.intern();
+        return infoKflag(load<u32>(p, T_INFO)) ? 1 : 0;
       default:
         return tab.voidId;
     }
