@@ -515,3 +515,105 @@ describe("diff on real kernels, against the reference", () => {
     console.log("diff (corpus): 2 pairs checked");
   }, 240_000);
 });
+
+// Random type graphs: a description is built twice, the second time after a
+// few random edits; the core must agree with the reference on every pair.
+type Desc = { kind: string; name: string; a: number; b: number; c: number; elems: [string, number, number, number][] };
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return (n: number) => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s % n; };
+}
+
+function randomDesc(r: (n: number) => number, count: number): Desc[] {
+  const names = ["a", "b", "c", "d", ""];
+  const kinds = ["INT", "FLOAT", "PTR", "CONST", "TYPE_TAG", "ARRAY", "STRUCT", "UNION", "ENUM", "ENUM64", "TYPEDEF", "PROTO", "FUNC", "FWD"];
+  const out: Desc[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = i === 0 ? "INT" : kinds[r(kinds.length)];
+    const prev = () => r(i + 1); // 0 (void) .. i (ids are index + 1)
+    const d: Desc = { kind, name: names[r(names.length)], a: r(3), b: prev(), c: r(4), elems: [] };
+    if (kind === "STRUCT" || kind === "UNION" || kind === "PROTO" || kind === "ENUM" || kind === "ENUM64") {
+      const n = r(4);
+      for (let j = 0; j < n; j++) d.elems.push([names[r(names.length)] + j, prev(), r(3) * 8, r(2) ? 0 : 1 + r(3)]);
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+function mutate(r: (n: number) => number, d: Desc[]): Desc[] {
+  const m: Desc[] = d.map((x) => ({ ...x, elems: x.elems.map((e) => [...e] as [string, number, number, number]) }));
+  const edits = 1 + r(3);
+  for (let k = 0; k < edits; k++) {
+    const t = m[r(m.length)];
+    switch (r(6)) {
+      case 0: t.name = ["a", "b", "c", "e", ""][r(5)]; break;
+      case 1: t.a = r(3); break;
+      case 2: t.c = r(4); break;
+      case 3: if (t.elems.length) t.elems[r(t.elems.length)][2] += 8; break;
+      case 4: if (t.elems.length) t.elems[r(t.elems.length)][3] = r(4); break;
+      case 5: if (t.elems.length) t.elems.pop(); break;
+    }
+  }
+  return m;
+}
+
+function buildDesc(d: Desc[]): Btf {
+  const b = new BtfBuilder();
+  d.forEach((t, i) => {
+    const ref = Math.min(t.b, i); // only earlier ids: no cycle through anonymous types
+    switch (t.kind) {
+      case "INT": b.addInt(t.name || "int", 1 << t.a, t.c & 1 ? INT_SIGNED : 0); break;
+      case "FLOAT": b.addFloat(t.name || "double", 4 << t.a); break;
+      case "PTR": b.addPtr(ref); break;
+      case "CONST": b.addConst(ref); break;
+      case "TYPE_TAG": b.addTypeTag(t.name || "tag", ref); break;
+      case "ARRAY": b.addArray(ref, 1, t.c); break;
+      case "STRUCT": case "UNION": {
+        if (t.kind === "STRUCT") b.addStruct(t.name, 16 + 8 * t.a); else b.addUnion(t.name, 16 + 8 * t.a);
+        for (const [n, ty, off, bits] of t.elems) b.addMember(t.c === 3 ? "" : n, Math.min(ty, i), off, bits ? Math.min(bits, 7) : 0);
+        break;
+      }
+      case "ENUM": b.addEnum(t.name, 4); for (const [n, , off] of t.elems) b.addEnumValue(`${n}_${t.name}`, off - 8 * t.a); break;
+      case "ENUM64": b.addEnum64(t.name, 8, t.c === 1); for (const [n, , off] of t.elems) b.addEnum64Value(`${n}_${t.name}`, BigInt(off) << 33n); break;
+      case "TYPEDEF": b.addTypedef(t.name || "td", ref); break;
+      case "PROTO": { b.addFuncProto(ref); for (const [n, ty] of t.elems) b.addParam(n, Math.min(ty, i)); break; }
+      case "FUNC": {
+        // A FUNC needs a prototype: add one just before it.
+        const p = b.addFuncProto(ref);
+        b.addParam("x", Math.min(t.c, i));
+        b.addFunc(t.name || "fn", p, t.a);
+        break;
+      }
+      case "FWD": b.addFwd(t.name || "fw", t.c & 1 ? "union" : "struct"); break;
+    }
+  });
+  return b.finish();
+}
+
+describe("diff: random type graphs against the reference", () => {
+  it("agrees on 300 random pairs", () => {
+    let checked = 0, withChanges = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(seed * 7919);
+      const d = randomDesc(r, 10 + r(30));
+      let a: Btf | undefined, b: Btf | undefined;
+      try {
+        a = buildDesc(d);
+        b = buildDesc(mutate(r, d));
+      } catch {
+        a?.free(); b?.free();
+        continue; // an edit the builder refuses (e.g. an INT of size 0): not a diff case
+      }
+      const got = keysOf(diff(a, b));
+      expect(got, `seed ${seed}`).toEqual(referenceDiff(a, b));
+      checked++;
+      if (got.added.length + got.removed.length + got.changed.length) withChanges++;
+      a.free(); b.free();
+    }
+    console.log(`diff (random): ${checked} pairs equal to the reference, ${withChanges} with differences`);
+    expect(checked).toBeGreaterThan(200);
+    expect(withChanges).toBeGreaterThan(100);
+  });
+});
