@@ -484,6 +484,15 @@ function checkKernelPair(label: string, oldBytes: Uint8Array, newBytes: Uint8Arr
       const r = diff(a, b);
       const ref = referenceDiff(a, b);
       expect(keysOf(r)).toEqual(ref);
+      // The core hands records out sorted by kind number, then name bytes.
+      const order = ["STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF", "FUNC", "ENUM64"];
+      for (const list of [r.added, r.removed, r.changed]) {
+        for (let i = 1; i < list.length; i++) {
+          const x = list[i - 1], y = list[i];
+          const byKind = order.indexOf(x.kind) - order.indexOf(y.kind);
+          expect(byKind < 0 || (byKind === 0 && Buffer.compare(Buffer.from(x.name), Buffer.from(y.name)) < 0), `${x.kind} ${x.name} before ${y.kind} ${y.name}`).toBe(true);
+        }
+      }
       expect(r.keys.unchanged + r.changed.length + r.removed.length).toBe(r.keys.old);
       console.log(`diff ${label}: ${r.added.length} added, ${r.removed.length} removed, ${r.changed.length} changed, ${r.keys.unchanged} unchanged (of ${r.keys.old} -> ${r.keys.new} keys); equal to the reference`);
     } finally {

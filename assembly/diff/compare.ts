@@ -271,39 +271,61 @@ function sortedSet(a: usize, s: u32, n: u32, t: U32Vec): void {
   t.len = w;
 }
 
-/** Does group a's key sort before group b's: by kind, then name bytes? */
-@inline function keyLess(keys: U32Vec, table: ShapeTable, a: u32, b: u32): bool {
-  const pa = table.payload(keys.get(a)), pb = table.payload(keys.get(b));
-  const ka = load<u32>(pa), kb = load<u32>(pb);
-  if (ka != kb) return ka < kb;
-  const c = cstrcmp(<usize>load<u32>(pa, 4), <usize>load<u32>(pb, 4));
-  return c != 0 ? c < 0 : a < b;
+/**
+ * Sort key of a group: its kind in the top byte, then the first 7 bytes of
+ * its name (big-endian, so comparing keys compares bytes as strcmp does; a
+ * shorter name pads with 0 and sorts first). Ties fall back to the names.
+ */
+function sortPrefix(keys: U32Vec, table: ShapeTable, g: u32): u64 {
+  const p = table.payload(keys.get(g));
+  let k = <u64>(load<u32>(p) & 0xff) << 56;
+  const name = <usize>load<u32>(p, 4);
+  for (let i = 0; i < 7; i++) {
+    const c = <u64>load<u8>(name + i);
+    if (c == 0) break;
+    k |= c << (48 - 8 * i);
+  }
+  return k;
 }
 
-/** Heap sort of the group indices in `order` by their keys (no recursion). */
+@inline function entryLess(pre: usize, grp: usize, i: u32, j: u32, keys: U32Vec, table: ShapeTable): bool {
+  const a = load<u64>(pre + (<usize>i << 3)), b = load<u64>(pre + (<usize>j << 3));
+  if (a != b) return a < b;
+  const ga = load<u32>(grp + (<usize>i << 2)), gb = load<u32>(grp + (<usize>j << 2));
+  const c = cstrcmp(<usize>load<u32>(table.payload(keys.get(ga)), 4), <usize>load<u32>(table.payload(keys.get(gb)), 4));
+  return c != 0 ? c < 0 : ga < gb;
+}
+
+@inline function swapEntries(pre: usize, grp: usize, i: u32, j: u32): void {
+  const pa = pre + (<usize>i << 3), pb = pre + (<usize>j << 3);
+  const t = load<u64>(pa); store<u64>(pa, load<u64>(pb)); store<u64>(pb, t);
+  const ga = grp + (<usize>i << 2), gb = grp + (<usize>j << 2);
+  const u = load<u32>(ga); store<u32>(ga, load<u32>(gb)); store<u32>(gb, u);
+}
+
+/** Heap sort of the group indices in `order` by (kind, name) (no recursion, n log n). */
 function sortKeys(order: U32Vec, keys: U32Vec, table: ShapeTable): void {
-  const p = order.ptr;
   const n = order.len;
   if (n < 2) return;
-  for (let i = <i32>(n >> 1) - 1; i >= 0; i--) siftKeys(p, <u32>i, n, keys, table);
+  const grp = order.ptr;
+  const pre = heap.alloc(<usize>n << 3);
+  for (let i: u32 = 0; i < n; i++) store<u64>(pre + (<usize>i << 3), sortPrefix(keys, table, order.get(i)));
+  for (let i = <i32>(n >> 1) - 1; i >= 0; i--) siftKeys(pre, grp, <u32>i, n, keys, table);
   for (let end = n - 1; end > 0; end--) {
-    const top = load<u32>(p);
-    store<u32>(p, load<u32>(p + (<usize>end << 2)));
-    store<u32>(p + (<usize>end << 2), top);
-    siftKeys(p, 0, end, keys, table);
+    swapEntries(pre, grp, 0, end);
+    siftKeys(pre, grp, 0, end, keys, table);
   }
+  heap.free(pre);
 }
 
-function siftKeys(p: usize, i: u32, n: u32, keys: U32Vec, table: ShapeTable): void {
+function siftKeys(pre: usize, grp: usize, i: u32, n: u32, keys: U32Vec, table: ShapeTable): void {
   while (true) {
     let big = i;
     const l: u32 = 2 * i + 1, r: u32 = l + 1;
-    if (l < n && keyLess(keys, table, load<u32>(p + (<usize>big << 2)), load<u32>(p + (<usize>l << 2)))) big = l;
-    if (r < n && keyLess(keys, table, load<u32>(p + (<usize>big << 2)), load<u32>(p + (<usize>r << 2)))) big = r;
+    if (l < n && entryLess(pre, grp, big, l, keys, table)) big = l;
+    if (r < n && entryLess(pre, grp, big, r, keys, table)) big = r;
     if (big == i) return;
-    const t = load<u32>(p + (<usize>i << 2));
-    store<u32>(p + (<usize>i << 2), load<u32>(p + (<usize>big << 2)));
-    store<u32>(p + (<usize>big << 2), t);
+    swapEntries(pre, grp, i, big);
     i = big;
   }
 }
@@ -379,6 +401,10 @@ function putLabel(out: ByteSink, b: Btf | null, id: u32): void {
   while ((out.len & 3) != 0) out.byte(0);
 }
 
+/** The chain `label` follows: allocated once, not per label (tens of thousands per diff). */
+const labelFronts = new StaticArray<u32>(32);
+const labelBacks = new StaticArray<u32>(32);
+
 /**
  * A one-line C-ish name of a type for a person ("struct sock *",
  * "char const *", "u8[16]", "struct {...}"): the explorer's typeLabel, in
@@ -387,8 +413,7 @@ function putLabel(out: ByteSink, b: Btf | null, id: u32): void {
 export function label(b: Btf, id: u32, s: ByteSink): void {
   // Suffixes: pointer-like ones go in front of those seen before, array
   // ones after, so the output is base, fronts reversed, backs in order.
-  const fronts = new StaticArray<u32>(32);
-  const backs = new StaticArray<u32>(32);
+  const fronts = labelFronts, backs = labelBacks;
   let nf = 0, nbk = 0;
   let cur = id;
   let step = 0;
