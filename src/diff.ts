@@ -98,12 +98,10 @@ export function diff(oldBtf: Btf, newBtf: Btf, opts: DiffOptions = {}): DiffResu
     newBtf.core();
     c.diffBegin(specs.length === 1 ? 0 : Math.max(oldBtf.typeCount, newBtf.typeCount));
     try {
-      // One type: the core computes only its shapes. Several: all, then filtered.
-      const one = specs.length === 1 ? specs[0] : undefined;
-      const a = addSide(c, oldBtf, one);
-      const b = addSide(c, newBtf, one);
-      const r = compareSides(c, a, b, details);
-      return specs.length > 1 ? filterResult(r, specs) : r;
+      // With --type, the core computes only those types' shapes.
+      const a = addSides(c, oldBtf, specs);
+      const b = addSides(c, newBtf, specs);
+      return compareSides(c, a, b, details);
     } finally {
       c.diffEnd();
     }
@@ -149,20 +147,32 @@ export function diffHistory(btfs: Btf[], type: string): DiffHistory {
   });
 }
 
-function addSide(c: CoreExports, btf: Btf, spec?: { kind: number; name: string }): number {
+/** One side for `btf`: all its keyed types, or those the specs name (each type once). */
+function addSides(c: CoreExports, btf: Btf, specs: { kind: number; name: string }[]): number {
+  if (!specs.length) return addSide(c, btf);
+  // "sock" covers "struct sock": keep the widest spec per name, each once.
+  const wide = new Set(specs.filter((s) => s.kind === 0).map((s) => s.name));
+  const seen = new Set<string>();
+  let side = -1;
+  for (const s of specs) {
+    if (s.kind !== 0 && wide.has(s.name)) continue;
+    const key = `${s.kind} ${s.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    side = addSide(c, btf, s, side);
+  }
+  return side;
+}
+
+function addSide(c: CoreExports, btf: Btf, spec?: { kind: number; name: string }, into = -1): number {
   const p = spec ? copyInCString(spec.name, c) : 0;
   try {
-    const s = c.diffAdd(btf.handle, p, spec?.kind ?? 0);
+    const s = c.diffAdd(btf.handle, p, spec?.kind ?? 0, into);
     if (s < 0) throw lastError(c);
     return s;
   } finally {
     if (p) c.memFree(p);
   }
-}
-
-function filterResult(r: DiffResult, specs: { kind: number; name: string }[]): DiffResult {
-  const keep = (k: DiffKey) => specs.some((s) => s.name === k.name && (s.kind === 0 || KIND_NAMES[s.kind] === k.kind));
-  return { added: r.added.filter(keep), removed: r.removed.filter(keep), changed: r.changed.filter(keep), keys: r.keys };
 }
 
 // Record decoding (layout in assembly/diff/compare.ts).

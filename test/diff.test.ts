@@ -416,7 +416,11 @@ describe("diff: details of changed types", () => {
     };
     const k1 = mk(4, false), k2 = mk(8, true), k3 = mk(4, false), k4 = mk(8, true);
     expect(keysOf(diff(k1, k2, { types: ["struct tracked"] }))).toEqual({ added: [], removed: [], changed: ["STRUCT tracked"] });
-    expect(keysOf(diff(k1, k2, { types: ["tracked", "union other", "nothing"] })).changed).toEqual(["STRUCT tracked"]);
+    const several = diff(k1, k2, { types: ["tracked", "struct tracked", "union other", "nothing"] });
+    expect(keysOf(several).changed).toEqual(["STRUCT tracked"]);
+    expect(several.changed[0]).toMatchObject({ oldCount: 1, newCount: 1 });
+    expect(several.keys).toEqual({ old: 1, new: 1, unchanged: 0 });
+    expect(diff(k1, k2, { types: ["tracked", "struct other"] }).keys).toEqual({ old: 2, new: 2, unchanged: 0 });
     const h = diffHistory([k1, k2, k3, k4], "struct tracked");
     expect(h.groups).toEqual([0, 1, 0, 1]);
     expect(h.steps.map((s) => [s.from, s.to])).toEqual([[0, 1], [1, 2], [2, 3]]);

@@ -25,15 +25,16 @@ export function diffEnd(): void {
 
 /**
  * Add BTF `h` to the session: the own shapes of its own keyed types, only
- * those named by the C string at `name` (0: all) and of `kind` (0: any).
- * Returns the side's index, or -1.
+ * those named by the C string at `name` (0: all) and of `kind` (0: any),
+ * into side `into` when it holds the same BTF (another name), else a new
+ * side (-1). Returns the side's index, or -1.
  */
-export function diffAdd(h: i32, name: usize, kind: u32): i32 {
+export function diffAdd(h: i32, name: usize, kind: u32, into: i32): i32 {
   clearError();
   if (session === null) { fail(Err.USAGE, -1, 0, "diffAdd outside a session"); return -1; }
   const b = getBtf(h);
   if (b === null) return -1;
-  return session!.add(b, name, kind);
+  return session!.add(b, name, kind, into);
 }
 
 /**

@@ -81,11 +81,14 @@ export class DiffSession {
 
   /**
    * Add a BTF: the own shapes of its own keyed types (ids from startId),
-   * only those named `filter` when it is not 0, of kind `kind` when not 0.
-   * Returns the side's index.
+   * only those named `filter` when it is not 0, of kind `kind` when not 0;
+   * to side `into` when it holds the same BTF (a second filter), else to a
+   * new side. Returns the side's index.
    */
-  add(btf: Btf, filter: usize, kind: u32): i32 {
-    const side = new DiffSide(btf, this.table);
+  add(btf: Btf, filter: usize, kind: u32, into: i32): i32 {
+    // `into`: a side of the same BTF to add more filtered types to (several --type).
+    const side = into >= 0 && into < this.sides.length && unchecked(this.sides[into]).btf === btf
+      ? unchecked(this.sides[into]) : new DiffSide(btf, this.table);
     const cnt = btf.typeCnt();
     const e = side.entries;
     for (let id = btf.startId; id < cnt; id++) {
@@ -101,8 +104,11 @@ export class DiffSession {
       e.push(side.shapes.ownShape(id));
       e.push(id);
     }
-    this.sides.push(side);
-    return this.sides.length - 1;
+    if (side !== (into >= 0 && into < this.sides.length ? unchecked(this.sides[into]) : null)) {
+      this.sides.push(side);
+      return this.sides.length - 1;
+    }
+    return into;
   }
 
   free(): void {
