@@ -7,7 +7,12 @@ import { Btf, KIND_NAMES, KindName, kindNumber } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { guard, copyInCString, lastError, takeResult, CoreExports } from "./core.js";
 
-export interface DiffKey { kind: KindName; name: string }
+export interface DiffKey {
+  kind: KindName;
+  name: string;
+  /** API only (not in the CLI's JSON): for an added key its first type in NEW, for a removed one in OLD. */
+  id?: number;
+}
 
 /** One side of a member: offsets in bits, size in bytes (-1 when it cannot be resolved). */
 export interface MemberSide { offset: number; bitfieldSize?: number; size: number; type: string }
@@ -209,8 +214,8 @@ function compareSides(c: CoreExports, a: number, b: number, details: boolean): D
     const oldId = r.u32(), newId = r.u32(), oldCount = r.u32(), newCount = r.u32();
     const nd = r.u32();
     const name = names[i];
-    if (status === 1) { out.added.push({ kind, name }); continue; }
-    if (status === 2) { out.removed.push({ kind, name }); continue; }
+    if (status === 1) { out.added.push({ kind, name, id: newId }); continue; }
+    if (status === 2) { out.removed.push({ kind, name, id: oldId }); continue; }
     const ch: ChangedType = { kind, name, oldId, newId, oldCount, newCount };
     for (let d = 0; d < nd; d++) readDetail(r, ch);
     if (ch.layout) ch.members = ch.layout.filter((m) => m.change !== "same") as MemberChange[];

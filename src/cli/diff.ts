@@ -53,13 +53,10 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The JSON of issue 15: the layout view (unchanged members too) stays in the API. */
 function jsonForm(r: DiffResult): unknown {
-  return {
-    added: r.added,
-    removed: r.removed,
-    changed: r.changed.map(({ layout: _layout, ...rest }) => rest),
-    keys: r.keys,
-  };
+  return { added: r.added.map(bareKey), removed: r.removed.map(bareKey), changed: r.changed.map(withoutLayout), keys: r.keys };
 }
+const bareKey = (k: DiffKey) => ({ kind: k.kind, name: k.name });
+const withoutLayout = ({ layout: _layout, ...rest }: ChangedType) => rest;
 
 const C_KIND: Record<string, string> = { STRUCT: "struct", UNION: "union", ENUM: "enum", ENUM64: "enum", TYPEDEF: "typedef", FUNC: "func", FWD: "fwd" };
 const keyLabel = (k: DiffKey) => `${C_KIND[k.kind] ?? k.kind.toLowerCase()} ${k.name}`;
@@ -168,7 +165,7 @@ function printHistory(files: string[], btfs: Btf[], type: string, json: boolean)
     out(JSON.stringify({
       type,
       files: files.map((f, i) => ({ file: f, group: h.groups[i] })),
-      steps: h.steps.map((s) => ({ from: files[s.from], to: files[s.to], added: s.result.added, removed: s.result.removed, changed: s.result.changed.map(({ layout: _l, ...rest }) => rest) })),
+      steps: h.steps.map((s) => ({ from: files[s.from], to: files[s.to], added: s.result.added.map(bareKey), removed: s.result.removed.map(bareKey), changed: s.result.changed.map(withoutLayout) })),
     }, diffJsonReplacer, 2) + "\n");
     return h.steps.length ? 1 : 0;
   }
