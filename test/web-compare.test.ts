@@ -35,24 +35,28 @@ describe("explorer comparisons", () => {
 
   it("compares struct device (changed), struct sk_buff (same), and refuses an INT", () => {
     const [dev] = a.find("device", "STRUCT");
-    const r = compareType(a, dev, b);
-    expect(r).toMatchObject({ kind: "STRUCT", name: "device", status: "changed", sizeA: 744, sizeB: 752 });
+    const r = compareType(a, 1, dev, b, 2, false);
+    expect(r).toMatchObject({ kind: "STRUCT", name: "device", status: "changed", old: { doc: 1, id: dev, size: 744 }, new: { doc: 2, size: 752 } });
+    // Viewed from the newer kernel, the other (older) document is the old side: the same answer.
+    const [devB] = b.find("device", "STRUCT");
+    expect(compareType(b, 2, devB, a, 1, true)).toMatchObject({ status: "changed", old: { doc: 1, size: 744 }, new: { doc: 2, id: devB, size: 752 } });
     const flags = r.change!.layout!.find((m) => m.name === "flags")!;
     expect(flags.change).toBe("added");
     expect(r.change!.layout!.filter((m) => m.change === "same").length).toBeGreaterThan(40);
     const [skb] = a.find("sk_buff", "STRUCT");
-    expect(compareType(a, skb, b)).toMatchObject({ status: "same", idB: b.find("sk_buff", "STRUCT")[0] });
+    expect(compareType(a, 1, skb, b, 2, false)).toMatchObject({ status: "same", old: { id: skb }, new: { id: b.find("sk_buff", "STRUCT")[0] } });
     const [int] = a.find("int", "INT");
-    expect(() => compareType(a, int, b)).toThrow(/only named structs/);
-    expect(() => compareType(a, 0, b)).toThrow(/type id 0/);
+    expect(() => compareType(a, 1, int, b, 2, false)).toThrow(/only named structs/);
+    expect(() => compareType(a, 1, 0, b, 2, false)).toThrow(/type id 0/);
   });
 
   it("a type only on one side", () => {
     const mk = (v: boolean) => { const x = new BtfBuilder(); const i = x.addInt("int", 4); if (v) { x.addStruct("only", 4); x.addMember("a", i, 0); } x.addTypedef("t", i); return x.finish(); };
     const x = mk(true), y = mk(false);
     const [only] = x.find("only", "STRUCT");
-    expect(compareType(x, only, y)).toMatchObject({ status: "only-a", idB: 0 });
-    expect(compareType(y, 2, x)).toMatchObject({ status: "same", name: "t" });
+    expect(compareType(x, 1, only, y, 2, false)).toMatchObject({ status: "only-old", old: { id: only }, new: { id: 0 } });
+    expect(compareType(x, 1, only, y, 2, true)).toMatchObject({ status: "only-new", new: { id: only }, old: { id: 0 } });
+    expect(compareType(y, 2, 2, x, 1, false)).toMatchObject({ status: "same", name: "t" });
     x.free(); y.free();
   });
 });

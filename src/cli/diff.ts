@@ -11,7 +11,7 @@ import { VerbSpec, parseArgs, str, multi } from "./args.js";
 import { loadFile, validateLevel, out } from "./io.js";
 import { BtfError } from "../errors.js";
 import { Btf, KIND_NAMES, ValidateLevel } from "../btf.js";
-import { diff, diffHistory, diffJsonReplacer, ChangedType, DiffResult, DiffKey, LayoutRow, MemberSide } from "../diff.js";
+import { diff, diffHistory, diffJsonReplacer, parseTypeSpec, ChangedType, DiffResult, DiffKey, LayoutRow, MemberSide } from "../diff.js";
 
 export const spec: VerbSpec = {
   usage: "btfkit diff OLD NEW [--base B | --old-base B --new-base B] [--type NAME]... [--json] [--validate libbpf|kernel]\n       btfkit diff K1 K2 K3... --type NAME [--base B] [--json]",
@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   const { positionals, opts } = parseArgs(argv, spec);
   const level = validateLevel(opts.validate);
   const types = multi(opts.type);
+  types.forEach(parseTypeSpec); // a bad --type is a usage error before any file is read
   const history = positionals.length > 2 || opts.history === true;
   const basePath = str(opts.base);
   const oldBasePath = str(opts["old-base"]) ?? basePath;

@@ -319,32 +319,35 @@ function comparePanel(t: TypeDetails): HTMLElement | null {
   const pre = pendingCompare && pendingCompare.doc === t.doc && pendingCompare.id === t.id ? pendingCompare.other : undefined;
   pendingCompare = null;
   const sel = docSelect("compare-with", pre ?? others[0].doc, t.doc);
+  // Which side is old: the other document by default (a newer kernel's type against an older one).
+  const older = el("input", { type: "checkbox", class: "other-is-old" });
+  older.checked = true;
   const go = el("button", { type: "button" }, "Compare");
   const out = el("div", { class: "compare-out" });
   const run = async () => {
     out.replaceChildren(el("p", {}, "comparing…"));
     try {
-      const r = await rpc.call<CompareReply>({ op: "compare", doc: t.doc, id: t.id, other: Number(sel.value) });
-      out.replaceChildren(renderCompare(r, t.doc, Number(sel.value)));
+      const r = await rpc.call<CompareReply>({ op: "compare", doc: t.doc, id: t.id, other: Number(sel.value), otherIsOld: older.checked });
+      out.replaceChildren(renderCompare(r));
     } catch (e) {
       out.replaceChildren(el("p", { class: "error" }, (e as Error).message));
     }
   };
   go.addEventListener("click", () => void run());
   if (pre !== undefined) void run();
-  return el("section", { class: "compare" }, el("h3", {}, "Compare with… ", sel, " ", go), out);
+  return el("section", { class: "compare" }, el("h3", {}, "Compare with… ", sel, " ", el("label", { class: "older" }, older, " older"), " ", go), out);
 }
 
 const MARKS: Record<string, string> = { same: "", added: "+", removed: "−", moved: "~", resized: "!", retyped: "!" };
 
-function renderCompare(r: CompareReply, docA: number, docB: number): HTMLElement {
-  const a = docs.get(docA)?.name ?? "this", b = docs.get(docB)?.name ?? "other";
+function renderCompare(r: CompareReply): HTMLElement {
+  const a = docs.get(r.old.doc)?.name ?? "old", b = docs.get(r.new.doc)?.name ?? "new";
   const label = `${r.kind.toLowerCase()} ${r.name}`;
-  if (r.status === "only-a") return el("p", { class: "chg-removed" }, `${label} is not in ${b}.`);
-  if (r.status === "only-b") return el("p", { class: "chg-added" }, `${label} is only in ${b}: `, typeLink(docB, r.idB, "open it"));
-  if (r.status === "same") return el("p", { class: "ok" }, `${label} has the same definition in ${b} (`, typeLink(docB, r.idB, `#${r.idB}`), ").");
+  if (r.status === "only-old") return el("p", { class: "chg-removed" }, `${label} is in ${a} (`, typeLink(r.old.doc, r.old.id, `#${r.old.id}`), `), not in ${b}.`);
+  if (r.status === "only-new") return el("p", { class: "chg-added" }, `${label} is new in ${b} (`, typeLink(r.new.doc, r.new.id, `#${r.new.id}`), `), not in ${a}.`);
+  if (r.status === "same") return el("p", { class: "ok" }, `${label} has the same definition in ${a} (`, typeLink(r.old.doc, r.old.id, `#${r.old.id}`), `) and ${b} (`, typeLink(r.new.doc, r.new.id, `#${r.new.id}`), ").");
   const c = r.change!;
-  const head = el("p", { class: "meta" }, `${label} changed from ${a} (`, typeLink(docA, r.idA, `#${r.idA}`), `) to ${b} (`, typeLink(docB, r.idB, `#${r.idB}`), ")",
+  const head = el("p", { class: "meta" }, `${label} changed from ${a} (`, typeLink(r.old.doc, r.old.id, `#${r.old.id}`), `) to ${b} (`, typeLink(r.new.doc, r.new.id, `#${r.new.id}`), ")",
     c.size ? ` · size ${c.size[0]} → ${c.size[1]}` : "", c.oldCount > 1 || c.newCount > 1 ? ` · ${c.oldCount} → ${c.newCount} definitions, compared as sets` : "");
   const wrap = el("div", {}, head);
   if (c.layout) {
@@ -598,8 +601,9 @@ function renderType(t: TypeDetails): void {
   const refs = el("ul", { class: "refs" }, ...t.refs.items.map((h) => el("li", {}, kindBadge(h.kind), typeLink(t.doc, h.id, h.name, h.base), h.via ? el("span", { class: "via" }, `via ${h.via}`) : null)));
   const usedHead = `${n(t.refs.total)} type${t.refs.total === 1 ? "" : "s"}${t.refs.total > t.refs.items.length ? `, first ${t.refs.items.length} shown` : ""} · ${n(t.refs.direct)} direct referrer${t.refs.direct === 1 ? "" : "s"}`;
   side.push(el("section", {}, el("h3", {}, "Used by ", el("small", {}, usedHead)), t.refs.total ? refs : el("p", { class: "note" }, "No named type uses this type.")));
+  // Full width: two layouts side by side need the room.
   const cmp = comparePanel(t);
-  if (cmp) main.unshift(cmp);
+  if (cmp) parts.push(cmp);
   parts.push(el("div", { class: "tgrid" }, el("div", { class: "tmain" }, ...main), el("div", { class: "tside" }, ...side)));
   ui.type.replaceChildren(...parts);
   ui.type.hidden = false;

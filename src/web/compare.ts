@@ -54,36 +54,40 @@ export function changesBetween(a: Btf, b: Btf, docA: number, docB: number): Chan
   };
 }
 
+export interface CompareSide { doc: number; id: number; size: number | null }
+
 export interface CompareReply {
   kind: string;
   name: string;
-  /** "same": one definition (set) on both sides; "only-a"/"only-b": the key exists on one side. */
-  status: "same" | "changed" | "only-a" | "only-b";
-  /** Ids of the type on each side (0 when absent). */
-  idA: number;
-  idB: number;
-  sizeA: number | null;
-  sizeB: number | null;
-  /** For a changed type: what changed, with the whole layout of a struct or union. */
+  /** "same": one definition (set) on both sides; "only-old"/"only-new": the key exists on one side. */
+  status: "same" | "changed" | "only-old" | "only-new";
+  /** The type on each side (id 0 when absent). */
+  old: CompareSide;
+  new: CompareSide;
+  /** For a changed type: what changed from old to new, with the whole layout of a struct or union. */
   change?: ChangedType;
 }
 
 const SPEC_WORD: Record<string, string> = { STRUCT: "struct", UNION: "union", ENUM: "enum", ENUM64: "enum64", TYPEDEF: "typedef", FUNC: "func", FWD: "fwd" };
 
-/** Type `id` of `a` against the type of the same kind and name in `b`. */
-export function compareType(a: Btf, id: number, b: Btf): CompareReply {
-  if (!Number.isInteger(id) || id <= 0 || id >= a.typeCount) throw new BtfError("BAD_TYPE_ID", `type id ${id} is not in 1..${a.typeCount - 1}`, { typeId: id });
-  const t = a.type(id);
+/**
+ * Type `id` of document `doc` against the type of the same kind and name in
+ * document `other`; `otherIsOld` says which side is the old one.
+ */
+export function compareType(btf: Btf, doc: number, id: number, otherBtf: Btf, other: number, otherIsOld: boolean): CompareReply {
+  if (!Number.isInteger(id) || id <= 0 || id >= btf.typeCount) throw new BtfError("BAD_TYPE_ID", `type id ${id} is not in 1..${btf.typeCount - 1}`, { typeId: id });
+  const t = btf.type(id);
   const kind = KIND_NAMES[t.kind] ?? "UNKNOWN";
   const word = SPEC_WORD[kind];
   if (!word || !t.name) throw new BtfError("USAGE", `only named structs, unions, enums, typedefs, functions and forward declarations are compared (this is ${kind.toLowerCase()} ${t.name || "(anon)"})`);
-  const r = diff(a, b, { types: [`${word} ${t.name}`] });
-  const size = (btf: Btf, i: number) => (i > 0 ? btf.type(i).size ?? null : null);
+  const [oldBtf, oldDoc, newBtf, newDoc] = otherIsOld ? [otherBtf, other, btf, doc] : [btf, doc, otherBtf, other];
+  const r = diff(oldBtf, newBtf, { types: [`${word} ${t.name}`] });
+  const side = (b: Btf, d: number, i: number): CompareSide => ({ doc: d, id: i, size: i > 0 ? b.type(i).size ?? null : null });
+  const own = (b: Btf) => b.find(t.name, kind as KindName).find((i) => i >= b.startId) ?? 0;
   const base = { kind, name: t.name };
-  if (r.removed.length) return { ...base, status: "only-a", idA: id, idB: 0, sizeA: size(a, id), sizeB: null };
-  if (r.added.length) return { ...base, status: "only-b", idA: 0, idB: r.added[0].id ?? 0, sizeA: null, sizeB: size(b, r.added[0].id ?? 0) };
-  const idB = b.find(t.name, kind as KindName).find((i) => i >= b.startId) ?? 0;
-  if (!r.changed.length) return { ...base, status: "same", idA: id, idB, sizeA: size(a, id), sizeB: size(b, idB) };
+  if (r.removed.length) return { ...base, status: "only-old", old: side(oldBtf, oldDoc, r.removed[0].id ?? 0), new: side(newBtf, newDoc, 0) };
+  if (r.added.length) return { ...base, status: "only-new", old: side(oldBtf, oldDoc, 0), new: side(newBtf, newDoc, r.added[0].id ?? 0) };
+  if (!r.changed.length) return { ...base, status: "same", old: side(oldBtf, oldDoc, own(oldBtf)), new: side(newBtf, newDoc, own(newBtf)) };
   const c = r.changed[0];
-  return { ...base, status: "changed", idA: c.oldId, idB: c.newId, sizeA: size(a, c.oldId), sizeB: size(b, c.newId), change: c };
+  return { ...base, status: "changed", old: side(oldBtf, oldDoc, c.oldId), new: side(newBtf, newDoc, c.newId), change: c };
 }

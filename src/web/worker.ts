@@ -433,7 +433,7 @@ async function handle(env: Envelope): Promise<void> {
       case "close": close(body.doc); out = null; break;
       case "check": out = await check(body); break;
       case "changes": out = changesBetween(getDoc(body.a).btf, getDoc(body.b).btf, body.a, body.b); break;
-      case "compare": out = compareType(getDoc(body.doc).btf, body.id, getDoc(body.other).btf); break;
+      case "compare": out = compareType(getDoc(body.doc).btf, body.doc, body.id, getDoc(body.other).btf, body.other, body.otherIsOld); break;
       case "download": {
         const r = await download(body);
         transfer.push(r.bytes.buffer as ArrayBuffer);
