@@ -108,7 +108,7 @@ export function diff(oldBtf: Btf, newBtf: Btf, opts: DiffOptions = {}): DiffResu
       const b = addSides(c, newBtf, specs);
       return compareSides(c, a, b, details);
     } finally {
-      c.diffEnd();
+      endSession(c);
     }
   });
 }
@@ -147,9 +147,14 @@ export function diffHistory(btfs: Btf[], type: string): DiffHistory {
       }
       return { groups, steps };
     } finally {
-      c.diffEnd();
+      endSession(c);
     }
   });
+}
+
+/** Drop the core's session; after a trap the instance is being replaced and the first error is the one to report. */
+function endSession(c: CoreExports): void {
+  try { c.diffEnd(); } catch { /* the trap that got here is what guard() reports */ }
 }
 
 /** One side for `btf`: all its keyed types, or those the specs name (each type once). */
