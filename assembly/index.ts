@@ -292,3 +292,4 @@ export * from "./api/limits";
 export * from "./api/xz";
 export * from "./api/core";
 export * from "./api/mincore";
+export * from "./api/diff";

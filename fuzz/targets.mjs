@@ -51,6 +51,18 @@ export const TARGETS = [
     },
   },
   {
+    // btfkit diff: a BTF against itself has no change (whatever the mutations
+    // did to it), and the diff (details included) is deterministic.
+    name: "diff-self",
+    available: (api) => typeof api.diff === "function",
+    deterministic: true,
+    run({ api }, btf) {
+      const r = api.diff(btf, btf);
+      if (r.added.length || r.removed.length || r.changed.length) throw new Error(`diff of a BTF with itself: ${r.added.length} added, ${r.removed.length} removed, ${r.changed.length} changed`);
+      return JSON.stringify(r.keys);
+    },
+  },
+  {
     name: "dedup",
     heavy: true,
     available: (api) => typeof api.Btf.prototype.dedup === "function",

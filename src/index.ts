@@ -22,3 +22,5 @@ export { distillKo, writeDistilledKo, DROPPED_SIGNATURE, type DistilledKo } from
 export { resolveCore, resolveCoreTsv, resolveCoreMatrix, coreNeedsModules, BpfObject, coreTsv, coreTsvLine, coreJson, CORE_TSV_HEADER, CORE_KINDS, CORE_REASONS } from "./coreRelo.js";
 export type { CoreRecord, CoreReport, CoreSectionSummary, CoreModule, CoreKernel, CoreMatrix, ResolveCoreOptions, CoreStatus, CorePatch } from "./coreRelo.js";
 export { minCore, MinCoreRefused, describeRecord, type MinCoreResult, type MinCoreOptions, type MinCoreInput } from "./mincore.js";
+export { diff, diffHistory, parseTypeSpec, diffJsonReplacer } from "./diff.js";
+export type { DiffResult, DiffOptions, DiffKey, ChangedType, MemberChange, MemberSide, LayoutRow, EnumValueChange, ParamChange, DiffHistory, HistoryStep } from "./diff.js";

@@ -173,6 +173,23 @@ describe("explorer in Chromium", () => {
       expect(await page.textContent(".tools .dl-note")).toMatch(/raw BTF, not a \.ko/);
       await page.screenshot({ path: join(OUT, "explorer-check.png"), fullPage: false });
       console.log(`explorer: screenshot ${join(OUT, "explorer-check.png")}`);
+      // Changes between the two kernels (btfkit diff), filtered, then struct device side by side.
+      await page.selectOption("#doc", { index: 0 });
+      await page.waitForSelector("#overview .changes h3");
+      await page.selectOption("#overview .changes select.from", { label: "vmlinux-k61-47.btf.gz" });
+      await page.click("#overview .changes button.primary");
+      await page.waitForSelector("#overview .changes table.counts", { timeout: 60_000 });
+      expect(await page.textContent("#overview .changes-out .meta")).toMatch(/17 added, 13 removed, 280 changed/);
+      await page.fill("#overview .change-filter", "device");
+      await page.selectOption("#overview .change-status", "changed");
+      await page.waitForFunction(() => [...document.querySelectorAll(".change-list li")].every((li) => li.classList.contains("chg-changed")) && [...document.querySelectorAll(".change-list li > a:not(.cmp-link)")].some((a) => a.textContent === "device"));
+      await page.click('.change-list li:has(> a:text-is("device")) a.cmp-link');
+      await page.waitForFunction(() => /struct device/.test(document.querySelector("#type h2")?.textContent ?? ""));
+      await page.waitForSelector("#type .compare-table", { timeout: 60_000 });
+      expect(await page.textContent("#type .compare-out .meta")).toMatch(/size 744 → 752/);
+      expect(await page.$$eval("#type .compare-table tr.chg-added td.mname", (tds) => tds.map((t) => t.textContent))).toContain("flags");
+      await page.screenshot({ path: join(OUT, "explorer-compare.png") });
+      console.log(`explorer: compare view ${join(OUT, "explorer-compare.png")}`);
       // Dropped (not picked): an xz-compressed module goes on the selected kernel, k61-50.
       await page.selectOption("#doc", { index: 0 });
       await page.evaluate(async () => {

@@ -16,10 +16,11 @@ import * as relocate from "./relocate.js";
 import * as dedup from "./dedup.js";
 import * as core from "./core.js";
 import * as mincore from "./mincore.js";
+import * as diff from "./diff.js";
 
 export interface Verb { spec: VerbSpec; run(argv: string[]): Promise<number> }
 
-export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check, core, "min-core": mincore };
+export const VERBS: Record<string, Verb> = { info, dump, convert, distill, relocate, dedup, check, core, "min-core": mincore, diff };
 
 
 /** `btfkit VERB --help`: the verb's usage, what it does and its options. */
@@ -34,7 +35,7 @@ export function verbHelp(name: string, v: Verb): string {
 
 function help(): string {
   const rows = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(9)} ${v.spec.summary}\n            ${v.spec.usage}`);
-  return `btfkit ${VERSION}: BTF toolkit (parse, validate, dump, distill, relocate, dedup, check)\n\nusage: btfkit <verb> [args]     btfkit <verb> --help     btfkit --version\n\n${rows.join("\n")}\n\nexit codes: 0 ok, 1 incompatible or relocation failed, 2 bad input or usage\n`;
+  return `btfkit ${VERSION}: BTF toolkit (parse, validate, dump, distill, relocate, dedup, check, core, min-core, diff)\n\nusage: btfkit <verb> [args]     btfkit <verb> --help     btfkit --version\n\n${rows.join("\n")}\n\nexit codes: 0 ok, 1 incompatible, relocation failed or (diff) differences found, 2 bad input or usage\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

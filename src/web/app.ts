@@ -5,7 +5,7 @@
 // never markup.
 
 import WORKER_SOURCE from "virtual:explorer-worker";
-import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download } from "./protocol.js";
+import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download, ChangesReply, CompareReply, ChangeItem } from "./protocol.js";
 
 // ---- worker RPC --------------------------------------------------------------
 
@@ -230,7 +230,160 @@ function renderOverview(): void {
   const summary = el("summary", {}, el("h2", {}, d.name), el("span", { class: "sub" }, d.role === "kernel" ? `kernel · ${types}` : `module on ${d.baseName} · ${types}`));
   const det = el("details", {}, summary, el("div", { class: "ovgrid" }, facts, kinds));
   det.open = ui.type.hidden;
-  ui.overview.replaceChildren(det, toolsPanel(d));
+  ui.overview.replaceChildren(det, changesPanel(d), toolsPanel(d));
+}
+
+// ---- comparing documents ----------------------------------------------------------
+
+/** A select of the open documents, `selected` chosen. */
+function docSelect(cls: string, selected: number | undefined, except?: number): HTMLSelectElement {
+  const sel = el("select", { class: cls });
+  for (const d of docs.values()) {
+    if (d.doc === except) continue;
+    const o = el("option", { value: String(d.doc) }, d.name);
+    if (d.doc === selected) o.selected = true;
+    sel.append(o);
+  }
+  return sel;
+}
+
+const CHANGE_SHOWN = 500;
+
+/** "Changes between A and B": counts per kind, then the keys, filtered by name and status. */
+function changesPanel(d: DocInfo): HTMLElement {
+  const box = el("div", { class: "changes" });
+  if (docs.size < 2) return box;
+  const other = [...docs.values()].find((x) => x.doc !== d.doc && x.role === d.role) ?? [...docs.values()].find((x) => x.doc !== d.doc)!;
+  const selA = docSelect("from", other.doc), selB = docSelect("to", d.doc);
+  const go = el("button", { type: "button", class: "primary" }, "Show changes");
+  const out = el("div", { class: "changes-out" });
+  go.addEventListener("click", async () => {
+    out.replaceChildren(el("p", {}, "comparing…"));
+    try {
+      const r = await rpc.call<ChangesReply>({ op: "changes", a: Number(selA.value), b: Number(selB.value) });
+      out.replaceChildren(renderChanges(r));
+    } catch (e) {
+      out.replaceChildren(el("p", { class: "error" }, (e as Error).message));
+    }
+  });
+  box.append(el("h3", {}, "Changes between documents"), el("div", { class: "picks" }, "from ", selA, " to ", selB, " ", go), out);
+  return box;
+}
+
+function renderChanges(r: ChangesReply): HTMLElement {
+  const a = docs.get(r.a)?.name ?? "A", b = docs.get(r.b)?.name ?? "B";
+  const wrap = el("div", {});
+  wrap.append(el("p", { class: "meta" }, `${a} → ${b}: ${n(r.total.added)} added, ${n(r.total.removed)} removed, ${n(r.total.changed)} changed, ${n(r.total.unchanged)} unchanged · ${r.ms.toFixed(0)} ms`));
+  if (r.counts.length) {
+    wrap.append(el("table", { class: "grid counts" },
+      el("thead", {}, el("tr", {}, el("th", {}, "kind"), el("th", {}, "added"), el("th", {}, "removed"), el("th", {}, "changed"))),
+      el("tbody", {}, ...r.counts.map((c) => el("tr", {}, el("td", {}, c.kind), el("td", { class: "num" }, n(c.added)), el("td", { class: "num" }, n(c.removed)), el("td", { class: "num" }, n(c.changed)))))));
+  }
+  const q = el("input", { type: "search", class: "change-filter", placeholder: "filter by name", spellcheck: "false" });
+  const st = el("select", { class: "change-status" }, el("option", { value: "" }, "all"), el("option", { value: "changed" }, "changed"), el("option", { value: "added" }, "added"), el("option", { value: "removed" }, "removed"));
+  const count = el("div", { class: "count" });
+  const list = el("ol", { class: "change-list" });
+  const item = (c: ChangeItem) => {
+    const doc = c.status === "removed" ? r.a : r.b;
+    const li = el("li", { class: `chg-${c.status}` }, el("span", { class: "mark" }, c.status === "added" ? "+" : c.status === "removed" ? "−" : "~"), kindBadge(kindNames.indexOf(c.kind)), typeLink(doc, c.id, c.name));
+    if (c.status === "changed") {
+      const cmp = el("a", { href: typeHref(r.b, c.id), class: "cmp-link", title: `compare with ${a}` }, "compare");
+      cmp.addEventListener("click", () => { pendingCompare = { doc: r.b, id: c.id, other: r.a }; });
+      li.append(" ", cmp);
+    }
+    return li;
+  };
+  const refresh = () => {
+    const needle = q.value.toLowerCase();
+    const want = st.value;
+    const hits = r.items.filter((c) => (!want || c.status === want) && (!needle || c.name.toLowerCase().includes(needle)));
+    count.textContent = `${n(hits.length)} of ${n(r.items.length)}${hits.length > CHANGE_SHOWN ? `, first ${CHANGE_SHOWN} shown` : ""}`;
+    list.replaceChildren(...hits.slice(0, CHANGE_SHOWN).map(item));
+  };
+  q.addEventListener("input", refresh);
+  st.addEventListener("change", refresh);
+  refresh();
+  wrap.append(el("div", { class: "picks" }, q, " ", st), count, list);
+  return wrap;
+}
+
+/** A comparison to run when the type view that a "compare" link opens arrives. */
+let pendingCompare: { doc: number; id: number; other: number } | null = null;
+
+const KEYED_KINDS = new Set([4, 5, 6, 7, 8, 12, 19]);
+
+/** "Compare with…" on a type view: the other document, then the layouts side by side. */
+function comparePanel(t: TypeDetails): HTMLElement | null {
+  if (docs.size < 2 || !KEYED_KINDS.has(t.kind) || !t.name) return null;
+  const others = [...docs.values()].filter((x) => x.doc !== t.doc);
+  const pre = pendingCompare && pendingCompare.doc === t.doc && pendingCompare.id === t.id ? pendingCompare.other : undefined;
+  pendingCompare = null;
+  const sel = docSelect("compare-with", pre ?? others[0].doc, t.doc);
+  // Which side is old: the other document by default (a newer kernel's type against an older one).
+  const older = el("input", { type: "checkbox", class: "other-is-old" });
+  older.checked = true;
+  const go = el("button", { type: "button" }, "Compare");
+  const out = el("div", { class: "compare-out" });
+  const run = async () => {
+    out.replaceChildren(el("p", {}, "comparing…"));
+    try {
+      const r = await rpc.call<CompareReply>({ op: "compare", doc: t.doc, id: t.id, other: Number(sel.value), otherIsOld: older.checked });
+      out.replaceChildren(renderCompare(r));
+    } catch (e) {
+      out.replaceChildren(el("p", { class: "error" }, (e as Error).message));
+    }
+  };
+  go.addEventListener("click", () => void run());
+  if (pre !== undefined) void run();
+  return el("section", { class: "compare" }, el("h3", {}, "Compare with… ", sel, " ", el("label", { class: "older" }, older, " older"), " ", go), out);
+}
+
+const MARKS: Record<string, string> = { same: "", added: "+", removed: "−", moved: "~", resized: "!", retyped: "!" };
+
+function renderCompare(r: CompareReply): HTMLElement {
+  const a = docs.get(r.old.doc)?.name ?? "old", b = docs.get(r.new.doc)?.name ?? "new";
+  const label = `${r.kind.toLowerCase()} ${r.name}`;
+  if (r.status === "only-old") return el("p", { class: "chg-removed" }, `${label} is in ${a} (`, typeLink(r.old.doc, r.old.id, `#${r.old.id}`), `), not in ${b}.`);
+  if (r.status === "only-new") return el("p", { class: "chg-added" }, `${label} is new in ${b} (`, typeLink(r.new.doc, r.new.id, `#${r.new.id}`), `), not in ${a}.`);
+  if (r.status === "same") return el("p", { class: "ok" }, `${label} has the same definition in ${a} (`, typeLink(r.old.doc, r.old.id, `#${r.old.id}`), `) and ${b} (`, typeLink(r.new.doc, r.new.id, `#${r.new.id}`), ").");
+  const c = r.change!;
+  const head = el("p", { class: "meta" }, `${label} changed from ${a} (`, typeLink(r.old.doc, r.old.id, `#${r.old.id}`), `) to ${b} (`, typeLink(r.new.doc, r.new.id, `#${r.new.id}`), ")",
+    c.size ? ` · size ${c.size[0]} → ${c.size[1]}` : "", c.oldCount > 1 || c.newCount > 1 ? ` · ${c.oldCount} → ${c.newCount} definitions, compared as sets` : "");
+  const wrap = el("div", {}, head);
+  if (c.layout) {
+    const off = (s?: { offset: number; bitfieldSize?: number }) => (s ? offsetText(s.offset) : "");
+    const size = (s?: { size: number; bitfieldSize?: number }) => (s ? (s.bitfieldSize ? bitsText(s.bitfieldSize) : s.size >= 0 ? String(s.size) : "?") : "");
+    // New layout order; removed members where they were.
+    const kept = c.layout.filter((m) => m.new).sort((x, y) => x.new!.offset - y.new!.offset);
+    const gone = c.layout.filter((m) => !m.new).sort((x, y) => x.old!.offset - y.old!.offset);
+    const rows: typeof c.layout = [];
+    let g = 0;
+    for (const m of kept) { while (g < gone.length && gone[g].old!.offset < m.new!.offset) rows.push(gone[g++]); rows.push(m); }
+    while (g < gone.length) rows.push(gone[g++]);
+    wrap.append(el("table", { class: "grid members compare-table" },
+      el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", { colspan: "3" }, a), el("th", {}, "member"), el("th", { colspan: "3" }, b))),
+      el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "offset"), el("th", {}, "size"), el("th", {}, "type"), el("th", {}, ""), el("th", {}, "offset"), el("th", {}, "size"), el("th", {}, "type"))),
+      el("tbody", {}, ...rows.map((m) => el("tr", { class: `chg-${m.change}`, title: m.change + (m.moved ? " and moved" : "") },
+        el("td", { class: "mark" }, MARKS[m.change] ?? ""),
+        el("td", { class: "num" }, off(m.old)), el("td", { class: "num" }, size(m.old)), el("td", {}, m.old?.type ?? ""),
+        el("td", { class: "mname" }, m.name || "(anon)"),
+        el("td", { class: "num" }, off(m.new)), el("td", { class: "num" }, size(m.new)), el("td", {}, m.new?.type ?? ""))))));
+  }
+  if (c.values) {
+    wrap.append(el("table", { class: "grid" }, el("tbody", {}, ...c.values.map((v) => el("tr", { class: `chg-${v.change}` },
+      el("td", { class: "mark" }, v.change === "added" ? "+" : v.change === "removed" ? "−" : "~"), el("td", {}, v.name),
+      el("td", { class: "num" }, v.old === undefined ? "" : String(v.old)), el("td", { class: "num" }, v.new === undefined ? "" : String(v.new)))))));
+  }
+  const lines: string[] = [];
+  if (c.signed) lines.push(`signedness: ${c.signed[0] ? "signed" : "unsigned"} → ${c.signed[1] ? "signed" : "unsigned"}`);
+  if (c.linkage) lines.push(`linkage: ${c.linkage[0]} → ${c.linkage[1]}`);
+  if (c.return) lines.push(`return: ${c.return[0]} → ${c.return[1]}`);
+  for (const p of c.params ?? []) lines.push(`parameter ${p.name || "(unnamed)"}: ${p.change}${p.old ? ` ${p.old.type} (#${p.old.index})` : ""}${p.new ? ` → ${p.new.type} (#${p.new.index})` : ""}`);
+  if (c.type) lines.push(`target: ${c.type[0]} → ${c.type[1]}`);
+  if (c.fwd) lines.push(`declared as ${c.fwd[0]} → ${c.fwd[1]}`);
+  if (lines.length) wrap.append(el("ul", { class: "compare-notes" }, ...lines.map((l) => el("li", {}, l))));
+  if (!c.layout && !c.values && !lines.length) wrap.append(el("p", { class: "note" }, "A type it contains inline (an anonymous struct, union or enum, or a prototype) changed."));
+  return wrap;
 }
 
 /** Module tools, wired to the operation registry: enabled only for operations present there. */
@@ -448,6 +601,9 @@ function renderType(t: TypeDetails): void {
   const refs = el("ul", { class: "refs" }, ...t.refs.items.map((h) => el("li", {}, kindBadge(h.kind), typeLink(t.doc, h.id, h.name, h.base), h.via ? el("span", { class: "via" }, `via ${h.via}`) : null)));
   const usedHead = `${n(t.refs.total)} type${t.refs.total === 1 ? "" : "s"}${t.refs.total > t.refs.items.length ? `, first ${t.refs.items.length} shown` : ""} · ${n(t.refs.direct)} direct referrer${t.refs.direct === 1 ? "" : "s"}`;
   side.push(el("section", {}, el("h3", {}, "Used by ", el("small", {}, usedHead)), t.refs.total ? refs : el("p", { class: "note" }, "No named type uses this type.")));
+  // Full width: two layouts side by side need the room.
+  const cmp = comparePanel(t);
+  if (cmp) parts.push(cmp);
   parts.push(el("div", { class: "tgrid" }, el("div", { class: "tmain" }, ...main), el("div", { class: "tside" }, ...side)));
   ui.type.replaceChildren(...parts);
   ui.type.hidden = false;

@@ -154,6 +154,12 @@ export const OPS: readonly Op[] = [
     },
   },
   {
+    name: "diff",
+    summary: "btfkit diff --json between the module's kernel and the target kernel (details included)",
+    applies: (c) => c.kernel !== undefined && c.target !== undefined && c.ko === undefined,
+    run: (api, c) => utf8(JSON.stringify(api.diff(c.kernel!, c.target!), api.diffJsonReplacer)),
+  },
+  {
     name: "distill-ko",
     summary: "the module as `btfkit distill X.ko --base V -o OUT.ko` writes it (.BTF.base added, .BTF_ids renumbered)",
     // Only a .ko opened on its kernel; one that has .BTF.base is distilled already.

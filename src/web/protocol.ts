@@ -11,7 +11,13 @@ export type Request =
   | { op: "type"; doc: number; id: number; refLimit: number }
   | { op: "close"; doc: number }
   | { op: "check"; doc: number; kernels: number[] }
-  | { op: "download"; doc: number; what: string };
+  | { op: "download"; doc: number; what: string }
+  /** Every keyed type added, removed or changed from doc `a` to doc `b` (ChangesReply). */
+  | { op: "changes"; a: number; b: number }
+  /** Type `id` of `doc` against the type of its kind and name in `other`, the old side when `otherIsOld` (CompareReply). */
+  | { op: "compare"; doc: number; id: number; other: number; otherIsOld: boolean };
+
+export type { ChangesReply, CompareReply, CompareSide, ChangeItem, KindCount } from "./compare.js";
 
 export interface Envelope { req: number; body: Request }
 

@@ -11,6 +11,7 @@ import { NameIndex } from "./search.js";
 import { typeNames, typeKinds, ReverseIndex } from "./bulk.js";
 import { typeLabel, memberRows, layoutSegments, kindName, KINDS } from "./describe.js";
 import type { Envelope, Request, Reply, DocInfo, Hit, SearchReply, TypeDetails, Caps, OpenMode, Download } from "./protocol.js";
+import { changesBetween, compareType } from "./compare.js";
 
 interface Doc {
   info: DocInfo;
@@ -431,6 +432,8 @@ async function handle(env: Envelope): Promise<void> {
       case "type": out = details(body); break;
       case "close": close(body.doc); out = null; break;
       case "check": out = await check(body); break;
+      case "changes": out = changesBetween(getDoc(body.a).btf, getDoc(body.b).btf, body.a, body.b); break;
+      case "compare": out = compareType(getDoc(body.doc).btf, body.doc, body.id, getDoc(body.other).btf, body.other, body.otherIsOld); break;
       case "download": {
         const r = await download(body);
         transfer.push(r.bytes.buffer as ArrayBuffer);
