@@ -98,7 +98,9 @@ async function parseCheckRequest(request: Request, url: URL, maxBody: number): P
     try {
       form = await new Response(body as BodyInit, { headers: { "content-type": type } }).formData();
     } catch (e) {
-      throw new HttpError(400, "BAD_MULTIPART", `cannot read the multipart body: ${(e as Error).message}`);
+      // Not the runtime's own message: Node, Deno and workerd word it
+      // differently, and the answer must be the same in each of them.
+      throw new HttpError(400, "BAD_MULTIPART", "cannot read the multipart body (malformed, truncated or without its boundary)");
     }
     const f = form.get("module");
     if (f === null || typeof f === "string") throw new HttpError(400, "USAGE", 'multipart body needs a file field "module"');
