@@ -4,22 +4,29 @@
 // (status, content type, verdict header, body bytes) must equal the Node
 // handler's answer to the same request, with the worker's limits.
 // Measured and printed: process start to first answer, the first check
-// (both kernels parsed), warm per-request time (median), and the workerd
-// process's anonymous resident memory grown by checking against two kernels.
+// (both kernels parsed), warm per-request time (median), and memory while
+// checking against two kernels, two ways: the isolate's own figures from
+// V8 through workerd's DevTools inspector (Runtime.getHeapUsage: JS heap
+// plus ArrayBuffer backing stores, the wasm memory and data modules among
+// them: what the 128 MB isolate limit is about), and the growth of the whole
+// workerd process's anonymous resident memory (/proc/PID/status RssAnon: an
+// upper bound that also holds compiled code, V8's compiler zones and
+// allocator slack).
 // Skips, saying why, only where the workerd binary cannot run;
 // BTFKIT_WORKERD_TEST=require (.ci/run) turns that into a failure.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { createServer, connect } from "node:net";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createCheckService, toNodeListener } from "../src/service/index.js";
-import { init, loadBtf, distillKo, readElf } from "../src/index.js";
+import { init, loadBtf, distillKo, readElf, wasmMemoryBytes } from "../src/index.js";
 import { WORKER_LIMITS } from "../deploy/workers/limits.js";
 import { ROOT, FIXTURES, fixture } from "./helpers.js";
+import { Inspector } from "./inspector.js";
 
 const REQUIRE = process.env.BTFKIT_WORKERD_TEST === "require";
 const CONFIG = "deploy/workers/workerd.capnp";
@@ -64,8 +71,79 @@ function procMemory(pid: number): { rssAnon: number; hwm: number } | null {
   }
 }
 
-/** One request, built afresh for each side (bodies and streams are single-use). */
-interface Case { what: string; path: string; init?: () => RequestInit }
+/**
+ * One request, built afresh for each side (bodies and streams are single-use).
+ * `over` sends a body over the limit on a raw socket instead: a service may
+ * answer 413 and close before the body is all sent, and fetch() then fails
+ * with EPIPE instead of returning the answer.
+ */
+interface Case { what: string; path: string; init?: () => RequestInit; over?: "declared" | "streamed" }
+
+/**
+ * POST a body over `max` bytes on a socket: "declared" sends Content-Length
+ * max+1 and then only 1 KiB; "streamed" sends chunked 64 KiB pieces until the
+ * answer starts (or 2 MiB past the limit). Reads the answer to the close.
+ */
+function postOver(base: string, path: string, how: "declared" | "streamed", max: number): Promise<Answer> {
+  const u = new URL(base);
+  return new Promise((ok, fail) => {
+    const sock = connect(Number(u.port), u.hostname);
+    let got = Buffer.alloc(0);
+    let sent = 0;
+    const piece = Buffer.alloc(64 << 10, 0x41);
+    const pump = () => {
+      while (got.length === 0 && sent < max + (2 << 20) && !sock.destroyed) {
+        sent += piece.length;
+        const more = sock.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n")]));
+        if (!more) { sock.once("drain", pump); return; }
+      }
+      if (got.length === 0 && !sock.destroyed) sock.write("0\r\n\r\n");
+    };
+    sock.on("connect", () => {
+      const head = `POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n`;
+      if (how === "declared") sock.write(`${head}Content-Length: ${max + 1}\r\n\r\n${"A".repeat(1024)}`);
+      else { sock.write(`${head}Transfer-Encoding: chunked\r\n\r\n`); pump(); }
+    });
+    sock.on("data", (d) => { got = Buffer.concat([got, d]); });
+    sock.on("error", () => { /* EPIPE/ECONNRESET once the service stops reading: the answer is what arrived */ });
+    sock.on("close", () => {
+      try { ok(parseHttpAnswer(got)); } catch (e) { fail(e); }
+    });
+    // Once the whole answer is in, close from this side.
+    sock.on("data", () => { try { parseHttpAnswer(got); sock.destroy(); } catch { /* not complete yet */ } });
+  });
+}
+
+/** A complete HTTP/1.1 answer (Content-Length or chunked body), or a throw when it is not complete. */
+function parseHttpAnswer(b: Buffer): Answer {
+  const end = b.indexOf("\r\n\r\n");
+  if (end < 0) throw new Error(`no complete answer head in ${b.length} bytes`);
+  const lines = b.subarray(0, end).toString("latin1").split("\r\n");
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1]);
+  const h = new Map(lines.slice(1).map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+  let rest = b.subarray(end + 4);
+  let body: Buffer;
+  if (h.has("content-length")) {
+    const n = Number(h.get("content-length"));
+    if (rest.length < n) throw new Error("answer body incomplete");
+    body = rest.subarray(0, n);
+  } else if (/chunked/i.test(h.get("transfer-encoding") ?? "")) {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const nl = rest.indexOf("\r\n");
+      if (nl < 0) throw new Error("answer chunk incomplete");
+      const n = parseInt(rest.subarray(0, nl).toString("latin1"), 16);
+      if (n === 0) break;
+      if (rest.length < nl + 2 + n + 2) throw new Error("answer chunk incomplete");
+      parts.push(rest.subarray(nl + 2, nl + 2 + n));
+      rest = rest.subarray(nl + 2 + n + 2);
+    }
+    body = Buffer.concat(parts);
+  } else throw new Error("answer without a length");
+  return { status, type: h.get("content-type") ?? null, compatible: h.get("x-btfkit-compatible") ?? null, body: Buffer.from(body) };
+}
+
+interface HeapUsage { usedSize: number; totalSize: number; backingStorageSize: number }
 
 interface Answer { status: number; type: string | null; compatible: string | null; body: Buffer }
 
@@ -92,6 +170,8 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
   let spawnedAt = 0;
   let firstAnswerMs = 0;
   let idle: { rssAnon: number; hwm: number } | null = null;
+  let inspector: Inspector;
+  let idleHeap: HeapUsage;
 
   beforeAll(async () => {
     for (const f of ["dist/workers/worker.js", "dist/workers/btfkit.wasm", "dist/workers/kernels/k61-50.btf.gz", "dist/workers/kernels/k61-47.btf.gz"]) {
@@ -103,9 +183,10 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
     await new Promise<void>((ok) => nodeServer.listen(0, "127.0.0.1", ok));
     nodeBase = `http://127.0.0.1:${(nodeServer.address() as { port: number }).port}`;
     const port = await freePort();
+    const inspectorPort = await freePort();
     base = `http://127.0.0.1:${port}`;
     spawnedAt = performance.now();
-    proc = spawn(found.bin!, ["serve", CONFIG, "--socket-addr", `http=127.0.0.1:${port}`], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    proc = spawn(found.bin!, ["serve", CONFIG, "--socket-addr", `http=127.0.0.1:${port}`, "--inspector-addr", `127.0.0.1:${inspectorPort}`], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
     proc.stderr!.on("data", (d) => { stderr += d; });
     // Poll until the isolate answers (workerd loads the worker at startup).
     for (;;) {
@@ -119,9 +200,15 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
     }
     firstAnswerMs = performance.now() - spawnedAt;
     idle = procMemory(proc.pid!);
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { id: string; webSocketDebuggerUrl: string }[];
+    const target = targets.find((t) => t.id === "btfkit-check");
+    if (!target) throw new Error(`the inspector lists no btfkit-check isolate: ${JSON.stringify(targets)}`);
+    inspector = await Inspector.open(target.webSocketDebuggerUrl);
+    idleHeap = await inspector.call("Runtime.getHeapUsage");
   });
 
   afterAll(async () => {
+    inspector?.close();
     if (nodeServer) { nodeServer.closeAllConnections(); nodeServer.close(); }
     if (proc && proc.exitCode === null) {
       const gone = new Promise((ok) => proc.once("exit", ok));
@@ -133,8 +220,9 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
 
   /** Send the case to workerd and to the Node service over HTTP; the answers must be equal. */
   async function same(c: Case): Promise<Answer> {
-    const fromWorker = await answer(await fetch(`${base}${c.path}`, c.init?.()));
-    const fromNode = await answer(await fetch(`${nodeBase}${c.path}`, c.init?.()));
+    const ask = async (at: string) => c.over ? postOver(at, c.path, c.over, WORKER_LIMITS.maxBodyBytes) : answer(await fetch(`${at}${c.path}`, c.init?.()));
+    const fromWorker = await ask(base);
+    const fromNode = await ask(nodeBase);
     expect({ what: c.what, status: fromWorker.status, type: fromWorker.type, compatible: fromWorker.compatible, body: fromWorker.body.toString("utf8") })
       .toEqual({ what: c.what, status: fromNode.status, type: fromNode.type, compatible: fromNode.compatible, body: fromNode.body.toString("utf8") });
     expect(fromWorker.body.equals(fromNode.body), `${c.what}: body bytes`).toBe(true);
@@ -197,14 +285,31 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
       nodeTimes.push(performance.now() - t0);
     }
     const warm = procMemory(proc.pid!);
+    const heap: HeapUsage = await inspector.call("Runtime.getHeapUsage");
+    const isolateBytes = (h: HeapUsage) => h.totalSize + h.backingStorageSize;
+    const isolate = `isolate (V8 Runtime.getHeapUsage, JS heap + backing stores) ${(isolateBytes(idleHeap) / 2 ** 20).toFixed(1)} MiB idle -> ` +
+      `${(isolateBytes(heap) / 2 ** 20).toFixed(1)} MiB with both kernels (heap ${(heap.totalSize / 2 ** 20).toFixed(1)} MiB, of it ${(heap.usedSize / 2 ** 20).toFixed(1)} used; backing stores ${(heap.backingStorageSize / 2 ** 20).toFixed(1)} MiB): ` +
+      `${((isolateBytes(heap) / 2 ** 27) * 100).toFixed(0)}% of 128 MiB`;
+    // V8 updates its backing-store count lazily, so bound the isolate without
+    // it too: its heap, plus the core's wasm memory as the same core grew it in
+    // this process for the same kernels and more (distillKo above: a
+    // high-water mark), plus the data modules it embeds.
+    const dataModules = raw("k61-50/vmlinux.btf.gz").length + raw("k61-47/vmlinux.btf.gz").length;
+    const bound = heap.totalSize + Math.max(heap.backingStorageSize, wasmMemoryBytes() + dataModules);
+    const isolateBound = `bound: heap + max(backing stores, core wasm memory ${(wasmMemoryBytes() / 2 ** 20).toFixed(1)} MiB + data modules ${(dataModules / 2 ** 20).toFixed(1)} MiB) = ` +
+      `${(bound / 2 ** 20).toFixed(1)} MiB, ${((bound / 2 ** 27) * 100).toFixed(0)}% of 128 MiB`;
     const mem = idle && warm
       ? `workerd RssAnon ${MiB(idle.rssAnon)} MiB idle -> ${MiB(warm.rssAnon)} MiB with both kernels parsed and checked: +${MiB(warm.rssAnon - idle.rssAnon)} MiB ` +
         `(${(((warm.rssAnon - idle.rssAnon) / (128 * 1024)) * 100).toFixed(0)}% of 128 MiB); peak RSS (VmHWM) grew by ${MiB(warm.hwm - idle.hwm)} MiB`
       : "memory: /proc/PID/status not readable here, not measured";
     console.log(
       `workerd: spawn -> first answer ${firstAnswerMs.toFixed(0)} ms; first check (parses k61-50 and k61-47) ${firstCheckMs.toFixed(0)} ms; ` +
-        `warm check against 2 kernels: median ${median(times).toFixed(1)} ms over 20 (Node http service: ${median(nodeTimes).toFixed(1)} ms); ${mem}`,
+        `warm check against 2 kernels: median ${median(times).toFixed(1)} ms over 20 (Node http service: ${median(nodeTimes).toFixed(1)} ms); ${isolate}; ${isolateBound}; ${mem}`,
     );
+    // The isolate holds both parsed kernels (wasm memory), their gzipped data
+    // modules and the JS heap: it must stay far under the 128 MiB limit.
+    expect(wasmMemoryBytes()).toBeGreaterThan(2 * 4 << 20); // two parsed kernels (4.2 MB of BTF each) are in the bound
+    expect(bound).toBeLessThan(48 * 2 ** 20);
     if (idle && warm) {
       // Everything the isolate added (V8 heap, wasm memory, compiled code,
       // allocator slack) for two kernels: it must leave most of 128 MiB free.
@@ -217,12 +322,6 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
     const bomb = gzipSync(Buffer.alloc(WORKER_LIMITS.maxDecompressedBytes + (8 << 20)));
     expect(bomb.length).toBeLessThan(WORKER_LIMITS.maxBodyBytes);
     const multipartBomb = form([["module", [new Uint8Array(bomb), "bomb.ko.gz"]], ["kernel", "k61-50"]]);
-    const streamed = () => {
-      let n = 0;
-      const chunk = new Uint8Array(256 << 10).fill(0x41);
-      const stream = new ReadableStream<Uint8Array>({ pull(c) { if (n++ < (WORKER_LIMITS.maxBodyBytes >> 18) + 4) c.enqueue(chunk); else c.close(); } });
-      return { method: "POST", body: stream, duplex: "half" } as RequestInit;
-    };
     const cases: Case[] = [
       { what: "not BTF", path: "/check?kernel=k61-50&built-against=k61-50", init: post("definitely not btf") },
       { what: "truncated gzip", path: "/check?kernel=k61-50&built-against=k61-50", init: post(loop.subarray(0, 12)) },
@@ -230,8 +329,8 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
       { what: "empty body", path: "/check?kernel=k61-50", init: post(new Uint8Array(0)) },
       { what: "gzip bomb", path: "/check?kernel=k61-50&built-against=k61-50", init: post(new Uint8Array(bomb)) },
       { what: "gzip bomb in multipart", path: "/check", init: multipartBomb },
-      { what: "declared body over the limit", path: "/check?kernel=k61-50", init: post(new Uint8Array(WORKER_LIMITS.maxBodyBytes + 1)) },
-      { what: "streamed body over the limit", path: "/check?kernel=k61-50", init: streamed },
+      { what: "declared body over the limit", path: "/check?kernel=k61-50", over: "declared" },
+      { what: "streamed body over the limit", path: "/check?kernel=k61-50", over: "streamed" },
       { what: "bad multipart", path: "/check?kernel=k61-50", init: post("--x\r\nnonsense", { "content-type": "multipart/form-data; boundary=zzz" }) },
       { what: "multipart without boundary", path: "/check?kernel=k61-50", init: post("--zzz\r\n\r\n", { "content-type": "multipart/form-data" }) },
       { what: "multipart without module", path: "/check", init: form([["kernel", "k61-50"]]) },
