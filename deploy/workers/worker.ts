@@ -14,7 +14,7 @@
 import { init } from "../../src/index.js";
 import { createCheckService, type CheckService } from "../../src/service/handler.js";
 import { WORKER_LIMITS } from "./limits.js";
-import core from "./btfkit.wasm";
+import coreModule from "./btfkit.wasm";
 import k6150 from "./kernels/k61-50.btf.gz";
 import k6147 from "./kernels/k61-47.btf.gz";
 
@@ -27,7 +27,7 @@ let service: CheckService | null = null;
 
 export default {
   async fetch(request: Request): Promise<Response> {
-    await init({ module: core });
+    await init({ module: coreModule });
     service ??= createCheckService({ kernels: KERNELS, ...WORKER_LIMITS });
     return service.fetch(request);
   },
