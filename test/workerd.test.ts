@@ -2,7 +2,8 @@
 // deploy/workers/workerd.capnp` (what `npm run build` put in dist/workers/)
 // on a loopback port, sent real modules and hostile bodies; every answer
 // (status, content type, verdict header, body bytes) must equal the Node
-// handler's answer to the same request, with the worker's limits.
+// service's answer to the same request, with the worker's limits, and the
+// Deno service's (dist/service.js under Deno.serve) where deno runs.
 // Measured and printed: process start to first answer, the first check
 // (both kernels parsed), warm per-request time (median), and memory while
 // checking against two kernels, two ways: the isolate's own figures from
@@ -29,6 +30,7 @@ import { ROOT, FIXTURES, fixture } from "./helpers.js";
 import { Inspector } from "./inspector.js";
 
 const REQUIRE = process.env.BTFKIT_WORKERD_TEST === "require";
+const DENO = join(ROOT, "node_modules/.bin/deno");
 const CONFIG = "deploy/workers/workerd.capnp";
 const raw = (rel: string) => new Uint8Array(readFileSync(join(FIXTURES, rel)));
 
@@ -166,6 +168,9 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
   let base: string;
   let nodeServer: Server;
   let nodeBase: string;
+  let deno: ChildProcess | undefined;
+  let denoBase: string | undefined;
+  let denoWhy = "";
   let stderr = "";
   let spawnedAt = 0;
   let firstAnswerMs = 0;
@@ -182,6 +187,23 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
     nodeServer = createHttpServer(toNodeListener(node));
     await new Promise<void>((ok) => nodeServer.listen(0, "127.0.0.1", ok));
     nodeBase = `http://127.0.0.1:${(nodeServer.address() as { port: number }).port}`;
+    // And under Deno, when deno runs here (required under CI, as test/deno.test.ts does).
+    denoWhy = !existsSync(DENO) ? `${DENO} not found` : spawnSync(DENO, ["--version"]).status !== 0 ? "deno --version failed" : "";
+    if (denoWhy && process.env.CI) throw new Error(`deno is required under CI: ${denoWhy}`);
+    if (!denoWhy) {
+      deno = spawn(DENO, ["run", "-A", "--no-check", "test/deno/serve-workers-limits.ts"], { cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let denoErr = "";
+      deno.stderr!.on("data", (d) => { denoErr += d; });
+      denoBase = await new Promise<string>((ok, fail) => {
+        let out = "";
+        deno!.stdout!.on("data", (d) => {
+          out += d;
+          const m = /\{"port":(\d+)\}/.exec(out);
+          if (m) ok(`http://127.0.0.1:${m[1]}`);
+        });
+        deno!.once("exit", (code) => fail(new Error(`deno exited with ${code}: ${denoErr.slice(-2000)}`)));
+      });
+    } else console.log(`workerd test: comparing with Node only, not Deno: ${denoWhy}`);
     const port = await freePort();
     const inspectorPort = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -209,6 +231,7 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
 
   afterAll(async () => {
     inspector?.close();
+    if (deno && deno.exitCode === null) deno.kill("SIGTERM");
     if (nodeServer) { nodeServer.closeAllConnections(); nodeServer.close(); }
     if (proc && proc.exitCode === null) {
       const gone = new Promise((ok) => proc.once("exit", ok));
@@ -218,11 +241,16 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
     }
   });
 
-  /** Send the case to workerd and to the Node service over HTTP; the answers must be equal. */
+  /** Send the case to workerd, the Node service and the Deno service over HTTP; the answers must be equal. */
   async function same(c: Case): Promise<Answer> {
     const ask = async (at: string) => c.over ? postOver(at, c.path, c.over, WORKER_LIMITS.maxBodyBytes) : answer(await fetch(`${at}${c.path}`, c.init?.()));
     const fromWorker = await ask(base);
     const fromNode = await ask(nodeBase);
+    if (denoBase) {
+      const fromDeno = await ask(denoBase);
+      expect({ what: c.what, side: "deno", status: fromDeno.status, type: fromDeno.type, compatible: fromDeno.compatible, body: fromDeno.body.toString("utf8") })
+        .toEqual({ what: c.what, side: "deno", status: fromNode.status, type: fromNode.type, compatible: fromNode.compatible, body: fromNode.body.toString("utf8") });
+    }
     expect({ what: c.what, status: fromWorker.status, type: fromWorker.type, compatible: fromWorker.compatible, body: fromWorker.body.toString("utf8") })
       .toEqual({ what: c.what, status: fromNode.status, type: fromNode.type, compatible: fromNode.compatible, body: fromNode.body.toString("utf8") });
     expect(fromWorker.body.equals(fromNode.body), `${c.what}: body bytes`).toBe(true);
@@ -375,6 +403,6 @@ describe.skipIf(!found.bin)("check service under workerd (deploy/workers/workerd
     expect(seen.has("200")).toBe(false);
     // The isolate is still serving afterwards.
     expect((await fetch(`${base}/kernels`)).status).toBe(200);
-    console.log(`workerd: ${cases.length} hostile requests answered byte-for-byte as the Node service: ${[...seen].map(([k, n]) => `${k} x${n}`).join(", ")}`);
+    console.log(`workerd: ${cases.length} hostile requests answered byte-for-byte as the Node service${denoBase ? " and the Deno service" : ""}: ${[...seen].map(([k, n]) => `${k} x${n}`).join(", ")}`);
   });
 });
