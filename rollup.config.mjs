@@ -82,6 +82,48 @@ const service = {
   onwarn,
 };
 
+// ---- the Workers bundle (deploy/workers/ -> dist/workers/) ------------------------
+// What deploy/workers/workerd.capnp embeds: worker.js (the library and the
+// service bundled from source, with the base64 core stubbed out: the core
+// arrives as a compiled module binding), btfkit.wasm, and the two fixture
+// kernels as data modules, kept gzipped (1.4 MB each instead of ~5 MB; the
+// core decompresses them once per isolate, on first use).
+
+const WORKER_KERNELS = { "k61-50": "test/fixtures/k61-50/vmlinux.btf.gz", "k61-47": "test/fixtures/k61-47/vmlinux.btf.gz" };
+const GENERATED_WASM = resolve("src/generated/wasm.ts");
+
+const workerAssets = {
+  name: "workers-assets",
+  resolveId(id, importer) {
+    // The module bindings stay imports of worker.js, resolved by workerd/wrangler.
+    if (id === "./btfkit.wasm" || id.startsWith("./kernels/")) return { id, external: true };
+    if (importer && id.startsWith(".") && resolve(dirname(importer), id).replace(/\.js$/, ".ts") === GENERATED_WASM) return "\0no-embedded-wasm";
+    return null;
+  },
+  load(id) {
+    return id === "\0no-embedded-wasm" ? 'export const WASM_BASE64 = "";\nexport const WASM_SIZE = 0;\n' : null;
+  },
+  buildStart() {
+    for (const f of ["build/btfkit.wasm", ...Object.values(WORKER_KERNELS)]) this.addWatchFile(f);
+  },
+  generateBundle() {
+    this.emitFile({ type: "asset", fileName: "btfkit.wasm", source: readFileSync("build/btfkit.wasm") });
+    for (const [name, file] of Object.entries(WORKER_KERNELS)) this.emitFile({ type: "asset", fileName: `kernels/${name}.btf.gz`, source: readFileSync(file) });
+  },
+};
+
+const workers = {
+  input: { worker: "deploy/workers/worker.ts" },
+  output: { dir: "dist/workers", format: "es" },
+  plugins: [
+    workerAssets,
+    nodeResolve({ browser: true, preferBuiltins: false }),
+    commonjs(),
+    typescript({ tsconfig: "./deploy/workers/tsconfig.json" }),
+  ],
+  onwarn,
+};
+
 // `rollup -c` builds everything; `rollup -c --configTarget web` only the explorer.
 const all = [
   {
@@ -107,11 +149,13 @@ const all = [
     onwarn,
   },
   service,
+  workers,
   web,
 ];
 
 export default (args) => {
   if (args.configTarget === "web") return [web];
   if (args.configTarget === "service") return [service];
+  if (args.configTarget === "workers") return [workers];
   return all;
 };

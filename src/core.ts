@@ -54,6 +54,9 @@ export function init(opts: InitOptions = {}): Promise<void> {
   if (!initPromise) {
     initPromise = (async () => {
       const t0 = now();
+      // The Workers bundle (dist/workers/worker.js) is built with an empty
+      // WASM_BASE64: there the core only ever arrives as a module binding.
+      if (!opts.module && WASM_BASE64 === "") throw new BtfError("USAGE", "this build carries no embedded wasm: call init({ module }) with the compiled core");
       compiled = opts.module ?? (await WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource));
       await instantiate();
       coldStartMs = now() - t0;
