@@ -1,6 +1,7 @@
 // CI's fixed-seed fuzz smoke (issue 7): 2,000 cases with seed 1, round-robin
 // over every family (raw BTF, ELF modules, compressed/wrapped inputs, the
-// Checker, the HTTP handler, BTF generated from scratch): no trap, no stray
+// Checker, the HTTP handler, BTF generated from scratch, BPF objects through
+// the CO-RE reader and resolver): no trap, no stray
 // exception, no finding. The heavy targets (C dump, dedup, distill+relocate
 // on the whole vmlinux) run on every 4th case, to keep it near a minute.
 import { describe, it, expect } from "vitest";
