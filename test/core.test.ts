@@ -20,8 +20,8 @@ beforeAll(async () => { await init(); });
 const dec = new TextDecoder();
 const kernel = (k: string, base?: Btf) => Btf.parse(fixture(`core/kernels/${k}.btf.gz`), base ? { base } : {});
 const obj = (o: string) => fixture(`core/objs/${o}.o.gz`);
-const CASES: string[][] = [["k1", "mod_a", "mod_b"], ["k1", "mod_b", "mod_a"], ["k1"], ["k2"], ["k3"], ["k4"]];
-const OBJS = ["prog", "prog-tm", "prog-bad"];
+const CASES: string[][] = [["k1", "mod_a", "mod_b"], ["k1", "mod_b", "mod_a"], ["k1"], ["k2"], ["k3"], ["k4"], ["k5"]];
+const OBJS = ["prog", "prog-tm", "prog-bad", "prog2"];
 
 function load(c: string[]) {
   const v = kernel(c[0]);
@@ -229,7 +229,7 @@ describe("btfkit core", () => {
     expect(d.stdout.toString()).toBe(readFileSync(join(dir, "out/prog.o.tsv"), "utf8"));
     const t = cli(["core", o, "--kernel", sys]);
     expect(t.stdout.toString()).toMatch(/kprobe\/cands: 10 relocations, refused/);
-    expect(t.stdout.toString()).toMatch(/poisoned: struct pr\.y \(byte_off, access 0:1\): no match among 1 candidate named pr; instruction \d+ of kprobe\/cands poisoned/);
+    expect(t.stdout.toString()).toMatch(/poisoned: struct pr\.y \(byte_off, access 0:1\): no such field in the kernel's struct pr \(1 candidate\); instruction \d+ of kprobe\/cands poisoned/);
     const j = cli(["core", o, "--kernel", sys, "--kernel", join(dir, "k1.btf"), "--json"]);
     const rep = JSON.parse(j.stdout.toString());
     expect(rep.results.map((x: { kernel: string }) => x.kernel)).toEqual([sys, join(dir, "k1.btf")]);

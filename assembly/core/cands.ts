@@ -11,8 +11,8 @@
 
 import { Btf, BtfIndex } from "../btf";
 import { T_NAME } from "../format";
-import { cstrlen, nextPow2 } from "../bytes";
-import { essentialLen, kindCompat } from "./spec";
+import { nextPow2 } from "../bytes";
+import { kindCompat } from "./spec";
 
 const ESS_TAG: i32 = 0x434f5245; // "CORE"
 
@@ -26,6 +26,41 @@ function hashN(p: usize, n: u32): u32 {
 function memEqN(a: usize, b: usize, n: u32): bool {
   for (let i: u32 = 0; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
   return true;
+}
+
+let lastHash: u32 = 0;
+
+/**
+ * bpf_core_essential_name_len of the name at p, in one forward pass that
+ * also leaves the FNV-1a hash of that prefix in lastHash. The essential name
+ * ends before the last run of exactly three underscores that has a
+ * non-underscore character on both sides (libbpf's X___Y).
+ */
+function essHashLen(p: usize): u32 {
+  let h: u32 = 2166136261;
+  let hAtRun: u32 = h;
+  let run: u32 = 0;
+  let essLen: u32 = 0;
+  let essHash: u32 = 0;
+  let found = false;
+  let i: u32 = 0;
+  while (true) {
+    const c = <u32>load<u8>(p + i);
+    if (c == 0) break;
+    if (c == 0x5f) {
+      if (run == 0) hAtRun = h;
+      run++;
+    } else {
+      // A run of exactly three underscores after a non-underscore, now closed by one.
+      if (run == 3 && i > 3) { essLen = i - 3; essHash = hAtRun; found = true; }
+      run = 0;
+    }
+    h = (h ^ c) * 16777619;
+    i++;
+  }
+  if (found) { lastHash = essHash; return essLen; }
+  lastHash = h;
+  return i;
 }
 
 export class EssIndex extends BtfIndex {
@@ -57,20 +92,23 @@ export class EssIndex extends BtfIndex {
       const off = load<u32>(b.ownRec(id), T_NAME);
       if (off == 0) continue;
       const p = b.str(off);
-      const len = essentialLen(p, cstrlen(p));
+      // One pass: the essential length and the hash of that prefix (essHashLen).
+      const len = essHashLen(p);
       if (len == 0) continue;
       const rel = <usize>(id - this.start) << 2;
       store<u32>(this.lens + rel, len);
-      const a = this.slot(p, len);
+      const a = this.slotHashed(p, len, lastHash);
       store<u32>(this.chain + rel, load<u32>(a));
       store<u32>(a, id);
     }
   }
 
   /** The chain slot for the essential name [p, p+len). */
-  slot(p: usize, len: u32): usize {
+  @inline slot(p: usize, len: u32): usize { return this.slotHashed(p, len, hashN(p, len)); }
+
+  slotHashed(p: usize, len: u32, hash: u32): usize {
     const b = this.btf;
-    let i = hashN(p, len) & this.mask;
+    let i = hash & this.mask;
     while (true) {
       const a = this.heads + (<usize>i << 2);
       const h = load<u32>(a);
