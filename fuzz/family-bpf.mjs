@@ -9,11 +9,17 @@
 // (test/fixtures/core/corpus, on the k61-50 fixture vmlinux), plus, when
 // ../shared is present (not under FUZZ_NO_CORPUS), 12 more libbpf-tools
 // objects. Mutations: fuzz/mutators-bpf.mjs, and the ELF-structure
-// mutators of mutators-elf.mjs. Invariants beyond the harness's: the two
+// mutators of mutators-elf.mjs. One case in 64 also runs the CLI itself
+// (`node dist/cli.js core OBJ --kernel K`, k1 as a /sys/kernel/btf folder
+// with its modules) and checks its exit code against the API's verdict: 2
+// with the same error code when the object is refused, else 1 exactly when a
+// record is a resolver error; never an internal error. Invariants beyond the harness's: the two
 // renderers agree (the core's TSV equals the typed records' lines), both
 // fail alike, every refusal of the object but NO_BTF carries a byte offset,
 // and the input buffer is not modified.
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { gunzipSync } from "node:zlib";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,7 +55,18 @@ export const bpfFamily = {
       }
     }
     const kernels = { k1: { vmlinux: k1, modules: mods }, "k61-50": { vmlinux: base, modules: [] } };
-    return { seeds, kernels };
+    // The CLI's inputs: k1 laid out like /sys/kernel/btf, k61-50's fixture vmlinux as it is.
+    let cli = null;
+    const cliJs = join(ROOT, "dist/cli.js");
+    if (existsSync(cliJs)) {
+      const dir = mkdtempSync(join(tmpdir(), "btfkit-fuzz-bpf-"));
+      process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+      mkdirSync(join(dir, "k1"));
+      writeFileSync(join(dir, "k1/vmlinux"), gz(join(CORE, "kernels/k1.btf.gz")));
+      for (const m of ["mod_a", "mod_b"]) writeFileSync(join(dir, "k1", m), gz(join(CORE, `kernels/${m}.btf.gz`)));
+      cli = { js: cliJs, dir, kernel: { k1: join(dir, "k1"), "k61-50": join(ROOT, "test/fixtures/k61-50/vmlinux.btf.gz") } };
+    }
+    return { seeds, kernels, cli };
   },
   run(st, rng, cs, ctx) {
     const { api } = ctx;
@@ -67,6 +84,7 @@ export const bpfFamily = {
     cs.describe(`seedfile=${s.name} mutators=${applied.join("+")}`);
     const input = bytes.slice();
     const k = st.kernels[s.kernel];
+    const viaCli = st.cli && rng.int(64) === 0;
     const opened = cs.try("BpfObject.open", () => {
       try {
         return api.BpfObject.open(bytes, s.name);
@@ -77,7 +95,10 @@ export const bpfFamily = {
       }
     });
     if (!equal(bytes, input)) cs.finding("BpfObject.open modified its input");
-    if (!opened.ok) return opened.code;
+    if (!opened.ok) {
+      if (viaCli) runCli(st, s, bytes, cs, { code: opened.code });
+      return opened.code;
+    }
     const obj = opened.value;
     try {
       const needs = cs.try("coreNeedsModules", () => api.coreNeedsModules(obj, k.vmlinux));
@@ -88,6 +109,7 @@ export const bpfFamily = {
       if (rec.ok && asked !== (needs.value ? 1 : 0)) cs.finding(`modules asked ${asked} times, coreNeedsModules said ${needs.value}`);
       const tsv = cs.try("resolveCoreTsv", () => api.resolveCoreTsv(obj, k.vmlinux, { modules: k.modules, name: s.name }));
       if (rec.ok !== tsv.ok || (!rec.ok && rec.code !== tsv.code)) cs.finding(`resolveCore ${rec.ok ? "ok" : rec.code} but resolveCoreTsv ${tsv.ok ? "ok" : tsv.code}`);
+      if (viaCli) runCli(st, s, bytes, cs, rec.ok ? { refused: !rec.value.ok } : { code: rec.code });
       if (!rec.ok) return `resolve:${rec.code}`;
       const report = rec.value;
       const lines = [api.CORE_TSV_HEADER, ...report.records.map(api.coreTsvLine)].join("\n") + "\n";
@@ -106,3 +128,14 @@ export const bpfFamily = {
     }
   },
 };
+
+/** `btfkit core` on the mutated file: its exit code and message must say what the API said. */
+function runCli(st, s, bytes, cs, want) {
+  const obj = join(st.cli.dir, "case.bpf.o");
+  writeFileSync(obj, bytes);
+  const r = spawnSync(process.execPath, [st.cli.js, "core", obj, "--kernel", st.cli.kernel[s.kernel], "--format", "json"], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (/internal error/.test(r.stderr)) cs.finding(`the CLI failed internally: ${r.stderr.split("\n")[0]}`);
+  const expected = want.code ? 2 : want.refused ? 1 : 0;
+  if (r.status !== expected) cs.finding(`the CLI exited ${r.status} where the API says ${want.code ?? (want.refused ? "refused" : "loads")}: ${r.stderr.split("\n")[0]}`);
+  else if (want.code && !r.stderr.includes(want.code)) cs.finding(`the CLI's error does not name ${want.code}: ${r.stderr.split("\n")[0]}`);
+}
