@@ -2,14 +2,14 @@
 // multipart, malformed and oversized bodies, kernel names, limits, caching.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createServer, request as httpRequest, type Server } from "node:http";
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { createCheckService, toNodeListener, kernelsFromDir, type CheckService } from "../src/service/index.js";
-import { FIXTURES, fixture, cli } from "./helpers.js";
-import { init } from "../src/index.js";
+import { FIXTURES, fixture, cli, HAS_CORPUS, CORPUS, GOLDEN } from "./helpers.js";
+import { init, coreTsvLine, CORE_TSV_HEADER, type CoreReport } from "../src/index.js";
 
 const raw = (rel: string) => new Uint8Array(readFileSync(join(FIXTURES, rel)));
 
@@ -252,6 +252,15 @@ describe("core service: POST /core", () => {
     const j = await r.json();
     expect(j.results[0].object).toBe("biopattern.bpf.o.gz");
     expect(j.results[0].records.length).toBeGreaterThan(0);
+    // Poisoned but not refused: loads, unless strict=1 (the CLI's --strict).
+    const body = core("corpus/biolatency.bpf.o.gz");
+    const plain = await fetch(`${url}/core?kernel=k2`, { method: "POST", body });
+    const pj = await plain.json();
+    expect([pj.results[0].ok, pj.results[0].clean]).toEqual([true, false]);
+    expect(plain.headers.get("x-btfkit-loads")).toBe("yes");
+    const strict = await fetch(`${url}/core?kernel=k2&strict=1`, { method: "POST", body });
+    expect(strict.headers.get("x-btfkit-loads")).toBe("no");
+    expect(await strict.text()).toBe(JSON.stringify(pj, null, 1) + "\n");
   });
 
   it("bad objects 400 with their code, limits 413, kernel names 400/404, methods 405", async () => {
@@ -282,4 +291,28 @@ describe("core service: POST /core", () => {
     }
     console.log("core service: CLI-equal report, modules from folders (sysfs and corpus layouts), multipart, bad objects, limits, names, budget");
   });
+
+  it("the shared corpus through POST /core: every record of every object equals libbpf's golden line", async () => {
+    if (!HAS_CORPUS) {
+      console.log(`core service corpus: not run, ${CORPUS} is absent (a fresh clone); the vendored cases above still ran`);
+      return;
+    }
+    // ../shared/corpus as the service's kernel folder: k61-50 and k61-47 with their modules/, k61-50-cloud alone.
+    const svc = createCheckService({ kernels: await kernelsFromDir(CORPUS) });
+    const objs = readdirSync(join(CORPUS, "bpf/libbpf-tools")).filter((f) => f.endsWith(".bpf.o")).sort();
+    const kernels = ["k61-50", "k61-47", "k61-50-cloud"];
+    let lines = 0;
+    for (const o of objs) {
+      const r = await svc.fetch(new Request(`http://127.0.0.1/core?${kernels.map((k) => `kernel=${k}`).join("&")}&name=${o}`, { method: "POST", body: readFileSync(join(CORPUS, "bpf/libbpf-tools", o)) }));
+      expect(r.status, o).toBe(200);
+      const j = (await r.json()) as { results: CoreReport[] };
+      j.results.forEach((res, i) => {
+        const got = [CORE_TSV_HEADER, ...res.records.map(coreTsvLine)].join("\n") + "\n";
+        expect(got, `${o} on ${kernels[i]}`).toBe(readFileSync(join(GOLDEN, "core", kernels[i], `${o}.tsv`), "utf8"));
+        lines += res.records.length;
+      });
+    }
+    expect(objs.length).toBe(116);
+    console.log(`core service corpus: ${objs.length} objects x ${kernels.length} kernels, ${lines} records equal libbpf's golden lines`);
+  }, 120_000);
 });

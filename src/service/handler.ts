@@ -7,7 +7,7 @@
 //   POST /check   multipart/form-data: "module" (file), "kernel" (one or more), "built-against"
 // A module without .BTF.base (plain split BTF, any in-tree module) needs
 // built-against: the kernel it was built for, on which it is distilled.
-//   POST /core?kernel=A&kernel=B[&name=prog.bpf.o]   body: a BPF object (.bpf.o)
+//   POST /core?kernel=A&kernel=B[&name=prog.bpf.o][&strict=1]   body: a BPF object (.bpf.o)
 //   POST /core   multipart/form-data: "object" (file), "kernel" (one or more)
 // Will the object's CO-RE relocations resolve on each kernel, as libbpf
 // decides at load time; the answer is the JSON report of `btfkit core --json`
@@ -225,7 +225,8 @@ export function createCheckService(opts: ServiceOptions): CheckService {
         status: 200,
         headers: {
           "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff",
-          "x-btfkit-loads": reports.every((r) => r.ok) ? "yes" : "no",
+          // As the CLI's exit code: poisoned instructions count against loading only with strict=1.
+          "x-btfkit-loads": reports.every((r) => r.ok && (!req.strict || r.clean)) ? "yes" : "no",
         },
       });
     } finally {
