@@ -6,8 +6,15 @@
 // (which also checks Object.prototype after every case): the status is one
 // of 200/400/404/405/413/503 with a JSON body, every error carries a code
 // other than INTERNAL, a 200 only ever names configured kernels, and a body
-// over the limit is always 413.
+// over the limit is always 413. A fifth of the requests go to POST /core
+// with BPF objects (the vendored .bpf.o fixtures, mutated or not) in the body
+// or in a multipart "object" field; its 200s name configured kernels only.
+import { readFileSync, readdirSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { layoutOf, MUTATORS } from "./mutators.mjs";
+import { bpfLayoutOf, BPF_MUTATORS, BPF_MUTATOR_NAMES } from "./mutators-bpf.mjs";
 import * as W from "./wrappers.mjs";
 
 const CONFIGURED = ["k61-47", "k61-50"];
@@ -16,7 +23,8 @@ const HOSTILE_NAMES = [
   "__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "", ".k61-50", "a".repeat(129), "C:\\Windows\\win.ini",
   "k61-50/../k61-47", "k61-50\n", "%", "%zz", "k61\u201350", "k61-50 ", "file:///etc/passwd", "k61-50%2F..%2F..%2Fetc%2Fpasswd",
 ];
-const PATHS = ["/check", "/check", "/check", "/check/", "/kernels", "/", "/../check", "/%2e%2e/check", "/check%00", "//check", "/CHECK", "/__proto__", "/kernels/../check", "/x?y"];
+const PATHS = ["/check", "/check", "/check", "/check/", "/kernels", "/", "/../check", "/%2e%2e/check", "/check%00", "//check", "/CHECK", "/__proto__", "/kernels/../check", "/x?y", "/core/", "/CORE", "/core%00", "/../core"];
+const OBJECTS = join(dirname(fileURLToPath(import.meta.url)), "../test/fixtures/core/corpus");
 const METHODS = ["POST", "POST", "POST", "POST", "GET", "PUT", "DELETE", "OPTIONS", "PATCH"];
 const ALLOWED = new Set([200, 400, 404, 405, 413, 503]);
 const MAX_BODY = 1 << 20;
@@ -57,12 +65,27 @@ export const httpFamily = {
       { name: "over-limit", bytes: new Uint8Array(MAX_BODY + 1) },
       { name: "empty", bytes: new Uint8Array(0) },
     ].concat(ctx.seeds.kos.map((k) => ({ name: k.name, bytes: k.bytes })));
-    return { svc, mods, bodies };
+    const objects = readdirSync(OBJECTS).filter((f) => f.endsWith(".o.gz")).sort().map((f) => {
+      const bytes = new Uint8Array(gunzipSync(readFileSync(join(OBJECTS, f))));
+      return { name: f.replace(/\.gz$/, ""), bytes, layout: bpfLayoutOf(bytes) };
+    });
+    return { svc, mods, bodies, objects };
   },
   async run(st, rng, cs) {
-    // The module body.
+    const toCore = rng.chance(0.2);
+    // The module body (or, for /core, the BPF object).
     let body, bodyDesc;
-    if (rng.chance(0.6)) {
+    if (toCore && rng.chance(0.75)) {
+      const o = rng.pick(st.objects);
+      body = o.bytes;
+      bodyDesc = o.name;
+      if (rng.chance(0.4)) {
+        const m = rng.pick(BPF_MUTATOR_NAMES);
+        body = BPF_MUTATORS[m](body, rng, o.layout);
+        bodyDesc += `+${m}`;
+      }
+      if (rng.chance(0.15)) { body = W.gzip(body); bodyDesc += "+gzip"; }
+    } else if (rng.chance(0.6)) {
       const s = rng.pick(st.mods);
       body = s.bytes;
       bodyDesc = s.name;
@@ -92,14 +115,14 @@ export const httpFamily = {
     if (rng.chance(0.3)) q.push(`strict=${rng.pick(["1", "true", "0", "yes", ""])}`);
     if (rng.chance(0.3)) q.push(`name=${qv(rng.pick(["loop.ko", "../../etc/passwd", "\u0000\u001b[31mred", "x".repeat(5000), "__proto__", "\ud800"]))}`);
     if (rng.chance(0.3)) q.push(rng.pick(["__proto__[polluted]=1", "constructor[prototype][polluted]=1", "__proto__=1", "kernel[]=k61-50", "%zz=1", "&&&", "=", "a=%", "kernel"]));
-    const path = rng.chance(0.7) ? "/check" : rng.pick(PATHS);
+    const path = toCore ? (rng.chance(0.85) ? "/core" : rng.pick(PATHS)) : rng.chance(0.7) ? "/check" : rng.pick(PATHS);
     const method = rng.chance(0.8) ? "POST" : rng.pick(METHODS);
     const url = `http://localhost${path}${q.length ? "?" + q.join("&") : ""}`;
     const headers = {};
     if (useForm) {
       const boundary = rng.pick(["----btfkitfuzz", "x", "a".repeat(70), "__proto__"]);
       const parts = [];
-      if (rng.chance(0.9)) parts.push({ name: "module", filename: rng.pick(["m.ko", "../../x", "", "__proto__", "a\u0001b"]), value: body });
+      if (rng.chance(0.9)) parts.push({ name: toCore && rng.chance(0.8) ? "object" : "module", filename: rng.pick(["m.ko", "p.bpf.o", "../../x", "", "__proto__", "a\u0001b"]), value: body });
       for (const k of formKernels) parts.push({ name: "kernel", value: k });
       if (builtAgainst !== undefined && !q.some((x) => x.startsWith("built-against="))) parts.push({ name: "built-against", value: builtAgainst });
       if (rng.chance(0.4)) parts.push({ name: rng.pick(["__proto__", "constructor", "prototype", "__proto__[polluted]", "toString"]), value: rng.pick(["1", '{"polluted":1}', "k61-50"]) });
@@ -132,7 +155,19 @@ export const httpFamily = {
       if (body.length > MAX_BODY && method !== "GET" && response.status !== 413 && response.status !== 404 && response.status !== 405) cs.finding(`a body of ${body.length} bytes over the limit got ${response.status}`);
       return `${response.status}:${code}`;
     }
-    if (new URL(request.url).pathname === "/check") {
+    const route = new URL(request.url).pathname;
+    if (route === "/core") {
+      const named = new URL(request.url).searchParams.getAll("kernel").concat(formKernels);
+      const bad = named.filter((k) => !CONFIGURED.includes(k));
+      if (bad.length) cs.finding(`/core 200 for a request naming unconfigured kernels ${JSON.stringify(bad)}`);
+      if (body.length > MAX_BODY) cs.finding(`/core 200 for a body of ${body.length} bytes, over the limit`);
+      for (const r of json.results ?? []) {
+        if (!CONFIGURED.includes(r.kernel)) cs.finding(`core report names kernel ${JSON.stringify(r.kernel)}`);
+        if (/[^\x20-\x7e]/.test(r.object) || r.object.length > 200) cs.finding(`core report object name not sanitised: ${JSON.stringify(r.object.slice(0, 80))}`);
+      }
+      return "200:core";
+    }
+    if (route === "/check") {
       const named = new URL(request.url).searchParams.getAll("kernel").concat(formKernels);
       const bad = named.filter((k) => !CONFIGURED.includes(k));
       if (bad.length) cs.finding(`200 for a request naming unconfigured kernels ${JSON.stringify(bad)}`);

@@ -2,7 +2,7 @@
 // The fuzz harness:
 //   npm run fuzz -- --cases N --seed S [--family raw,elf,...] [--case K[,K2...]]
 //                   [--heavy-every N] [--time-limit-ms T] [--quiet]
-// (families: raw, elf, wrapped, check, http, gen)
+// (families: raw, elf, wrapped, check, http, gen, bpf)
 // Families (one file each, fuzz/family-*.mjs) mutate their seeds with
 // knowledge of the structure (BTF records, ELF section tables, container
 // headers, HTTP requests) and drive their entry points; cases go round-robin
@@ -28,10 +28,11 @@ import { wrappedFamily } from "./family-wrapped.mjs";
 import { checkFamily } from "./family-check.mjs";
 import { httpFamily } from "./family-http.mjs";
 import { genFamily } from "./family-gen.mjs";
+import { bpfFamily } from "./family-bpf.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export const FAMILIES = [rawFamily, elfFamily, wrappedFamily, checkFamily, httpFamily, genFamily];
+export const FAMILIES = [rawFamily, elfFamily, wrappedFamily, checkFamily, httpFamily, genFamily, bpfFamily];
 
 export async function loadSeeds() {
   const gz = (p) => new Uint8Array(gunzipSync(readFileSync(p)));

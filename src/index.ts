@@ -20,6 +20,7 @@ export { dedup, concatBtf, type ConcatOptions } from "./dedup.js";
 export { dumpC, dumpCBytes, type DumpCOptions } from "./dumpc.js";
 export { distillKo, writeDistilledKo, DROPPED_SIGNATURE, type DistilledKo } from "./ko.js";
 export { resolveCore, resolveCoreTsv, resolveCoreMatrix, coreNeedsModules, BpfObject, coreTsv, coreTsvLine, coreJson, CORE_TSV_HEADER, CORE_KINDS, CORE_REASONS } from "./coreRelo.js";
+export { coreReportJson } from "./coreReport.js";
 export type { CoreRecord, CoreReport, CoreSectionSummary, CoreModule, CoreKernel, CoreMatrix, ResolveCoreOptions, CoreStatus, CorePatch } from "./coreRelo.js";
 export { minCore, MinCoreRefused, describeRecord, type MinCoreResult, type MinCoreOptions, type MinCoreInput } from "./mincore.js";
 export { diff, diffHistory, parseTypeSpec, diffJsonReplacer } from "./diff.js";

@@ -91,7 +91,32 @@ describe("conformance across runtimes (one bundle: dist/index.js)", () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    console.log(`conformance: node ran ops [${node.ops.join(", ")}], ${Object.keys(node.hashes).length} outputs hashed in ${node.ms} ms; ${anchored} outputs anchored (raw dumps equal bpftool's golden text, distilled .ko equal the CLI's file)`);
+    // CO-RE: the golden TSVs to libbpf's own answers (vendored), the JSON report to the CLI's --json.
+    const libbpf: Record<string, string> = {
+      "core-tsv/core/k1+mod_a+mod_b/prog.o": "core/expected/k1+mod_a+mod_b/prog.o.tsv",
+      "core-tsv/core/k1/prog-tm.o": "core/expected/k1/prog-tm.o.tsv",
+      "core-tsv/core/k61-50/biolatency.bpf.o": "core/corpus/biolatency.bpf.o.tsv",
+    };
+    for (const [key, rel] of Object.entries(libbpf)) {
+      expect(node.hashes[key], `${key} vs libbpf's answer`).toBe(await sha256hex(readFileSync(join(FIXTURES, rel))));
+      anchored++;
+    }
+    {
+      const dir = mkdtempSync(join(tmpdir(), "btfkit-conf-"));
+      try {
+        const obj = join(dir, "biolatency.bpf.o");
+        const kernel = join(FIXTURES, "k61-50/vmlinux.btf.gz");
+        writeFileSync(obj, readMaybeGz(join(FIXTURES, "core/corpus/biolatency.bpf.o.gz")));
+        const r = spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), "core", obj, "--kernel", kernel, "--json"], { encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        const text = r.stdout.split(JSON.stringify(kernel)).join('"k61-50"'); // the CLI names a kernel by its path
+        expect(node.hashes["core/core/k61-50/biolatency.bpf.o"], "core JSON vs the CLI's --json").toBe(await sha256hex(new TextEncoder().encode(text)));
+        anchored++;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    console.log(`conformance: node ran ops [${node.ops.join(", ")}], ${Object.keys(node.hashes).length} outputs hashed in ${node.ms} ms; ${anchored} outputs anchored (raw dumps equal bpftool's golden text, distilled .ko equal the CLI's file, CO-RE TSVs equal libbpf's answers, the CO-RE JSON equal the CLI's --json)`);
   });
 
   it("Deno: `deno test test/deno/` gives the same hashes", async () => {

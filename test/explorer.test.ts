@@ -8,10 +8,11 @@
 // Skipped with a logged reason when Chromium is absent, except under CI.
 
 import { describe, it, expect } from "vitest";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ROOT, FIXTURES, fixture } from "./helpers.js";
+import { ROOT, FIXTURES, fixture, cli } from "./helpers.js";
 import { init, loadBtf, distill, distillKo, relocate, readElf, elfBtfSections, BtfBuilder } from "../src/index.js";
 // @ts-ignore plain ESM helper
 import { startStaticServer, findChromium, launchChromium } from "../scripts/static-server.mjs";
@@ -368,4 +369,82 @@ describe("explorer in Chromium", () => {
       await srv.close();
     }
   }, 300_000);
+
+  it("opens a .bpf.o next to kernels: relocations per section on each kernel, failures first, linked to the target types", async () => {
+    if (!existsSync(WEB)) throw new Error("dist/web/index.html is missing: run `npm run build`");
+    const exe = await findChromium();
+    if (!exe) {
+      if (IN_CI) throw new Error("chromium is required under CI");
+      console.log("explorer core: SKIPPED: no Chromium");
+      return;
+    }
+    // What the CLI answers for the same files: k1 as a /sys/kernel/btf folder (vmlinux + mod_a + mod_b), and k2.
+    const dir = mkdtempSync(join(tmpdir(), "btfkit-explorer-core-"));
+    mkdirSync(join(dir, "k1"));
+    writeFileSync(join(dir, "k1/vmlinux"), fixture("core/kernels/k1.btf.gz"));
+    writeFileSync(join(dir, "k1/mod_a"), fixture("core/kernels/mod_a.btf.gz"));
+    writeFileSync(join(dir, "k1/mod_b"), fixture("core/kernels/mod_b.btf.gz"));
+    writeFileSync(join(dir, "k2.btf"), fixture("core/kernels/k2.btf.gz"));
+    writeFileSync(join(dir, "prog.o"), fixture("core/objs/prog.o.gz"));
+    const c = cli(["core", join(dir, "prog.o"), "--kernel", join(dir, "k1"), "--kernel", join(dir, "k2.btf"), "--json"]);
+    rmSync(dir, { recursive: true, force: true });
+    type R = { kernel: string; sections: Array<{ name: string; records: number; poisoned: number; errors: number }>; records: Array<{ status: string; patch: string | null }> };
+    const want = (JSON.parse(c.stdout.toString()) as { results: R[] }).results;
+    expect(want.length).toBe(2);
+
+    mkdirSync(OUT, { recursive: true });
+    const srv = await startStaticServer({ root: ROOT, headers: { "content-security-policy": CSP } });
+    const browser = await launchChromium(exe);
+    try {
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      const { problems } = await instrument(page);
+      await page.goto(`${srv.url}/dist/web/index.html`);
+      await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      await openFiles(page, [named("core/kernels/k1.btf.gz", "k1.btf.gz")], 1);
+      await openFiles(page, [named("core/kernels/mod_a.btf.gz", "mod_a.btf.gz"), named("core/kernels/mod_b.btf.gz", "mod_b.btf.gz")], 3);
+      await openFiles(page, [named("core/kernels/k2.btf.gz", "k2.btf.gz")], 4);
+      await openFiles(page, [named("core/objs/prog.o.gz", "prog.o.gz")], 5);
+      expect(await page.textContent("#doc option:checked")).toMatch(/prog\.o\.gz — BPF object, \d+ CO-RE relocations/);
+      // The panel resolves on every open kernel as soon as the object is selected.
+      await page.waitForFunction(() => document.querySelectorAll(".core-result").length === 2, null, { timeout: 30_000 });
+      const shown = await page.evaluate(() => [...document.querySelectorAll(".core-result")].map((r) => ({
+        head: r.querySelector("h4")!.textContent!,
+        secs: [...r.querySelectorAll(".core-secs li")].map((li) => li.textContent!),
+        rows: [...r.querySelectorAll("tbody tr")].map((tr) => tr.className),
+      })));
+      let rows = 0;
+      for (let i = 0; i < 2; i++) {
+        const w = want[i];
+        const s = shown[i];
+        const errors = w.records.filter((x) => x.status === "error" || x.patch === "error").length;
+        const poisoned = w.records.filter((x) => x.status !== "error" && x.patch === "poison").length;
+        expect(s.rows.length, `rows on ${w.kernel}`).toBe(w.records.length);
+        expect(s.rows.filter((x) => x === "core-error").length).toBe(errors);
+        expect(s.rows.filter((x) => x === "core-poisoned").length).toBe(poisoned);
+        // Failures first: every error before every poisoned record, those before the rest.
+        const rank = s.rows.map((x) => (x === "core-error" ? 0 : x === "core-poisoned" ? 1 : 2));
+        expect(rank).toEqual([...rank].sort((a, b) => a - b));
+        expect(s.secs.length).toBe(w.sections.length);
+        w.sections.forEach((sec, j) => expect(s.secs[j]).toMatch(new RegExp(`^${sec.name.replace(/[/.]/g, "\\$&")}: ${sec.records} relocations?, ${sec.errors ? `refused \\(${sec.errors} failing\\)` : sec.poisoned ? `loads, ${sec.poisoned} poisoned` : "loads"}$`)));
+        expect(s.head).toMatch(w.records.some((x) => x.status === "error") ? /refused/ : /loads/);
+        rows += s.rows.length;
+      }
+      expect(shown[0].head).toMatch(/^prog\.o\.gz on k1\.btf\.gz: /);
+      // A record resolved in a module links to that module's type.
+      const link = page.locator(".core-result").first().locator("td a", { hasText: /^mod_[ab] \[/ }).first();
+      const text = (await link.textContent())!;
+      await page.screenshot({ path: join(OUT, "explorer-core.png") });
+      await link.click();
+      await page.waitForFunction(() => !document.getElementById("type")!.hidden && /#\d+/.test(document.querySelector("#type h2 .id")?.textContent ?? ""));
+      const opened = await page.evaluate(() => ({ doc: (document.getElementById("doc") as HTMLSelectElement).selectedOptions[0].textContent, id: document.querySelector("#type h2 .id")!.textContent }));
+      expect(opened.doc).toMatch(new RegExp(`^${text.slice(0, 5)}\\.btf\\.gz — module on k1`));
+      expect(opened.id).toBe(`#${/\[(\d+)\]/.exec(text)![1]}`);
+      expect(problems).toEqual([]);
+      console.log(`explorer core: prog.o on k1 (+mod_a, mod_b) and k2: ${rows} relocation rows equal the CLI's counts per kernel and section, failures first; ${text} opens ${opened.doc} ${opened.id}; screenshot ${join(OUT, "explorer-core.png")}`);
+    } finally {
+      await browser.close();
+      await srv.close();
+    }
+  }, 120_000);
 });

@@ -16,6 +16,7 @@ import { out, readInput, writeOutputAtomic, writeStdout } from "./io.js";
 import { loadBtf } from "../load.js";
 import { DEFAULT_MAX_DECOMPRESSED } from "../input.js";
 import { BtfError } from "../errors.js";
+import { coreReportJson } from "../coreReport.js";
 import { Btf } from "../btf.js";
 import { BpfObject, CoreModule, CoreReport, CoreRecord, resolveCore, resolveCoreTsv, coreNeedsModules, coreJson } from "../coreRelo.js";
 
@@ -160,7 +161,7 @@ export async function run(argv: string[]): Promise<number> {
       obj.free();
     }
   }
-  if (format === "json" && !outDir) out(JSON.stringify({ results: reports.map(coreJson) }, null, 1) + "\n");
+  if (format === "json" && !outDir) out(coreReportJson(reports));
   else if (texts.length) out(texts.join(format === "text" ? "\n" : ""));
   const refused = anyRefused || reports.some((r) => !r.ok);
   const poisoned = anyPoisoned || reports.some((r) => r.records.some((x) => x.patch === "poison" || x.patch === "error"));

@@ -5,7 +5,7 @@
 // never markup.
 
 import WORKER_SOURCE from "virtual:explorer-worker";
-import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download, ChangesReply, CompareReply, ChangeItem } from "./protocol.js";
+import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download, ChangesReply, CompareReply, ChangeItem, CoreReply, CoreRow } from "./protocol.js";
 
 // ---- worker RPC --------------------------------------------------------------
 
@@ -123,7 +123,9 @@ function typeLink(doc: number, id: number, text: string, base?: boolean): HTMLAn
 
 function refreshDocs(): void {
   ui.doc.replaceChildren(...[...docs.values()].map((d) =>
-    el("option", { value: String(d.doc) }, d.role === "kernel" ? `${d.name} — kernel, ${n(d.typeCount - d.startId)} types` : `${d.name} — module on ${d.baseName}, ${n(d.typeCount - d.startId)} types`)));
+    el("option", { value: String(d.doc) }, d.role === "kernel" ? `${d.name} — kernel, ${n(d.typeCount - d.startId)} types`
+      : d.role === "object" ? `${d.name} — BPF object, ${n(d.relocations ?? 0)} CO-RE relocations`
+      : `${d.name} — module on ${d.baseName}, ${n(d.typeCount - d.startId)} types`)));
   const has = docs.size > 0;
   ui.doc.disabled = ui.closeDoc.disabled = ui.q.disabled = ui.kind.disabled = !has;
   if (current !== null) ui.doc.value = String(current);
@@ -219,7 +221,7 @@ function renderOverview(): void {
     kinds.append(b);
   }
   const facts = el("dl", { class: "facts" },
-    el("dt", {}, "role"), el("dd", {}, d.role === "kernel" ? "kernel (base BTF)" : `module, split on ${d.baseName}`),
+    el("dt", {}, "role"), el("dd", {}, d.role === "kernel" ? "kernel (base BTF)" : d.role === "object" ? "BPF object (its own .BTF; CO-RE relocations below)" : `module, split on ${d.baseName}`),
     el("dt", {}, "types"), el("dd", {}, `${n(d.typeCount - d.startId)} (ids ${n(d.startId)}…${n(d.typeCount - 1)})`),
     el("dt", {}, "input"), el("dd", {}, `${bytesText(d.bytes)}, ${[...d.layers, d.container].join(" → ")}${d.sections.length ? ` (${d.sections.join(", ")})` : ""}`),
     el("dt", {}, "header"), el("dd", {}, `${d.header.hdrLen}-byte, ${d.header.endian}-endian, types ${bytesText(d.header.typeLen)}, strings ${bytesText(d.header.strLen)}`),
@@ -227,7 +229,8 @@ function renderOverview(): void {
     el("dt", {}, "loaded in"), el("dd", {}, `read ${d.ms.read.toFixed(0)} ms · parse ${d.ms.parse.toFixed(0)} ms · name index ${d.ms.names.toFixed(0)} ms · reference index ${d.ms.refs.toFixed(0)} ms`),
   );
   const types = `${n(d.typeCount - d.startId)} types`;
-  const summary = el("summary", {}, el("h2", {}, d.name), el("span", { class: "sub" }, d.role === "kernel" ? `kernel · ${types}` : `module on ${d.baseName} · ${types}`));
+  const sub = d.role === "kernel" ? `kernel · ${types}` : d.role === "object" ? `BPF object · ${types} · ${n(d.relocations ?? 0)} CO-RE relocations` : `module on ${d.baseName} · ${types}`;
+  const summary = el("summary", {}, el("h2", {}, d.name), el("span", { class: "sub" }, sub));
   const det = el("details", {}, summary, el("div", { class: "ovgrid" }, facts, kinds));
   det.open = ui.type.hidden;
   ui.overview.replaceChildren(det, changesPanel(d), toolsPanel(d));
@@ -389,6 +392,7 @@ function renderCompare(r: CompareReply): HTMLElement {
 /** Module tools, wired to the operation registry: enabled only for operations present there. */
 function toolsPanel(d: DocInfo): HTMLElement {
   const box = el("div", { class: "tools" });
+  if (d.role === "object") return corePanel(d, box);
   if (d.role !== "module") return box;
   const hasCheck = caps.ops.includes("check");
   const kernels = [...docs.values()].filter((k) => k.role === "kernel");
@@ -439,6 +443,76 @@ function toolsPanel(d: DocInfo): HTMLElement {
   });
   box.append(el("h3", {}, "Module tools"), el("div", { class: "picks" }, "Check against: ", ...picks, kernels.length ? null : el("em", {}, "open a kernel to check against")), el("div", { class: "buttons" }, run, dl), dlNote, out);
   return box;
+}
+
+/**
+ * A BPF object's CO-RE relocations against the chosen kernels (each with the
+ * modules opened on it): the registry's "core" operation, the report of
+ * `btfkit core --json`.
+ */
+function corePanel(d: DocInfo, box: HTMLElement): HTMLElement {
+  const kernels = [...docs.values()].filter((k) => k.role === "kernel");
+  const picks = kernels.map((k) => {
+    const cb = el("input", { type: "checkbox", value: String(k.doc) });
+    cb.checked = true;
+    const mods = [...docs.values()].filter((m) => m.baseDoc === k.doc).length;
+    return el("label", { class: "pick" }, cb, ` ${k.name}${mods ? ` (+${mods} module${mods === 1 ? "" : "s"})` : ""}`);
+  });
+  const has = caps.ops.includes("core");
+  const run = el("button", { type: "button", class: "primary", id: "core-run" }, "Resolve relocations");
+  run.disabled = !has || kernels.length === 0;
+  const out = el("div", { class: "report core-report" });
+  if (!has) out.append(el("p", { class: "note" }, "CO-RE relocation is not in this build of btfkit."));
+  const go = async () => {
+    const ks = picks.map((p) => p.querySelector("input") as HTMLInputElement).filter((c) => c.checked).map((c) => Number(c.value));
+    if (!ks.length) { out.replaceChildren(el("p", { class: "note" }, "choose a kernel")); return; }
+    out.replaceChildren(el("p", {}, "resolving…"));
+    try {
+      out.replaceChildren(renderCore(d.doc, await rpc.call<CoreReply>({ op: "core", doc: d.doc, kernels: ks })));
+    } catch (e) {
+      out.replaceChildren(el("p", { class: "error" }, (e as Error).message));
+    }
+  };
+  run.addEventListener("click", () => void go());
+  box.append(el("h3", {}, "CO-RE relocations"),
+    el("div", { class: "picks" }, "Resolve on: ", ...picks, kernels.length ? null : el("em", {}, "open a kernel (and its modules) to resolve against")),
+    el("div", { class: "buttons" }, run), out);
+  if (has && kernels.length) void go();
+  return box;
+}
+
+/** What became of a record: refused by libbpf (or its instruction could not be patched), poisoned, or resolved. */
+const coreResult = (x: CoreRow) => (x.status === "error" || x.patch === "error" ? "error" : x.patch === "poison" ? "poisoned" : "ok");
+/** Failures first: errors, then poisoned instructions, then the rest, in file order. */
+const coreRank = (x: CoreRow) => ({ error: 0, poisoned: 1, ok: 2 })[coreResult(x)];
+
+function renderCore(objDoc: number, report: CoreReply): HTMLElement {
+  const wrap = el("div", {});
+  for (const r of report.results) {
+    const verdict = !r.ok ? "refused: libbpf will not load it" : r.clean ? "loads" : "loads, with poisoned instructions (they fail verification if reached)";
+    const res = el("section", { class: "core-result", "data-kernel": r.kernel });
+    res.append(el("h4", { class: !r.ok ? "error" : r.clean ? "ok" : "warn" }, `${r.object} on ${r.kernel}: ${verdict}`));
+    res.append(el("ul", { class: "core-secs" }, ...r.sections.map((s) => el("li", { class: s.errors ? "error" : s.poisoned ? "warn" : "ok", "data-sec": s.name },
+      `${s.name}: ${s.records} relocation${s.records === 1 ? "" : "s"}, ${s.errors ? `refused (${s.errors} failing)` : s.poisoned ? `loads, ${s.poisoned} poisoned` : "loads"}`))));
+    const rows = r.records.map((x, i) => ({ x, i })).sort((a, b) => coreRank(a.x) - coreRank(b.x) || a.i - b.i);
+    const cols = ["section", "insn", "kind", "local", "result", "value", "target", "reason"];
+    res.append(el("table", { class: "grid core-records" },
+      el("thead", {}, el("tr", {}, ...cols.map((c) => el("th", {}, c)))),
+      el("tbody", {}, ...rows.map(({ x }) => {
+        const result = coreResult(x);
+        const targetDoc = x.targBtf !== null ? r.targetDocs[x.targBtf] : undefined;
+        const local = `${x.localKind} ${x.localName}${x.localAccess}`;
+        const target = targetDoc !== undefined && x.targId !== null
+          ? typeLink(targetDoc, x.targId, `${x.targBtf} [${x.targId}]${x.targAccess}`)
+          : el("span", {}, x.cands === null ? "–" : result === "error" ? `${x.cands} candidate${x.cands === 1 ? "" : "s"}` : x.cands === 0 ? "no candidate" : `no match among ${x.cands}`, " · ", typeLink(objDoc, x.localId, "local type"));
+        return el("tr", { class: `core-${result}` },
+          el("td", {}, x.sec), el("td", { class: "num" }, String(x.insnOff / 8)), el("td", {}, x.kind), el("td", {}, local),
+          el("td", { class: result === "ok" ? "ok" : result === "error" ? "error" : "warn" }, result),
+          el("td", {}, x.origVal !== null ? `${x.origVal} → ${x.newVal}` : ""), el("td", {}, target), el("td", {}, x.reason ?? ""));
+      }))));
+    wrap.append(res);
+  }
+  return wrap;
 }
 
 function renderReport(report: { results: Array<{ module: string; kernel: string; ok: boolean; problems: Array<Record<string, unknown>> }> }): HTMLElement {

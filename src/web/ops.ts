@@ -20,6 +20,9 @@
 //    issue 3's schema), whose results the panel merges and shows;
 //  - "distill-ko": run with { btf: module, kernel, ko: the module's .ko }; its
 //    output is offered as a download (<module>.distilled.ko).
+//  - "core": run with { btf: a kernel's vmlinux, modules, object, targetName:
+//    the kernel's name }; its output is the JSON report of `btfkit core
+//    --json` (coreReportJson), which the explorer's relocation view shows.
 // The C panel calls Btf#dumpC({ root: [id] }) directly when the method exists.
 //
 // The library is passed in (`api`) instead of imported, so the same registry
@@ -46,6 +49,13 @@ export interface OpCase {
    * what a distilled .ko is written from.
    */
   ko?: Uint8Array;
+  /**
+   * A BPF object (.bpf.o, decompressed) whose CO-RE relocations are resolved
+   * on `btf` (then a kernel's vmlinux) and `modules` (split on it, in search
+   * order). Cases with an object are for the core operations only.
+   */
+  object?: { name: string; bytes: Uint8Array };
+  modules?: { name: string; btf: Btf }[];
 }
 
 export interface Op {
@@ -94,19 +104,19 @@ export const OPS: readonly Op[] = [
   {
     name: "parse",
     summary: "parse and validate; header, kind counts, kernel-level verdict, bytes written back",
-    applies: () => true,
+    applies: (c) => c.object === undefined,
     run: (api, c) => parseSummary(api, c.btf),
   },
   {
     name: "raw",
     summary: "bpftool raw text (btf dump file F format raw)",
-    applies: () => true,
+    applies: (c) => c.object === undefined,
     run: (_api, c) => c.btf.dumpRawBytes(),
   },
   {
     name: "json",
     summary: "JSON dump of every own type",
-    applies: () => true,
+    applies: (c) => c.object === undefined,
     run: (_api, c) => c.btf.dumpJsonBytes(),
   },
   {
@@ -165,6 +175,27 @@ export const OPS: readonly Op[] = [
     // Only a .ko opened on its kernel; one that has .BTF.base is distilled already.
     applies: (c) => c.kernel !== undefined && c.ko !== undefined && !hasDistilledBase(c.btf),
     run: (api, c) => api.distillKo(c.ko!, c.btf).bytes,
+  },
+  {
+    name: "core",
+    summary: "CO-RE relocations of a BPF object on a kernel and its modules (JSON, as `btfkit core --json`)",
+    applies: (c) => c.object !== undefined,
+    run: (api, c) => utf8(api.coreReportJson([
+      api.resolveCore(c.object!.bytes, c.btf, { modules: c.modules, name: c.object!.name, kernelName: c.targetName ?? c.id }),
+    ])),
+  },
+  {
+    name: "core-tsv",
+    summary: "the same relocations as libbpf's golden TSV (`btfkit core --format tsv`, rendered by the core)",
+    applies: (c) => c.object !== undefined,
+    run: (api, c) => {
+      const obj = api.BpfObject.open(c.object!.bytes, c.object!.name);
+      try {
+        return api.resolveCoreTsv(obj, c.btf, { modules: c.modules, name: c.object!.name });
+      } finally {
+        obj.free();
+      }
+    },
   },
 ];
 

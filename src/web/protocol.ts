@@ -12,6 +12,7 @@ export type Request =
   | { op: "close"; doc: number }
   | { op: "check"; doc: number; kernels: number[] }
   | { op: "download"; doc: number; what: string }
+  | { op: "core"; doc: number; kernels: number[] }
   /** Every keyed type added, removed or changed from doc `a` to doc `b` (ChangesReply). */
   | { op: "changes"; a: number; b: number }
   /** Type `id` of `doc` against the type of its kind and name in `other`, the old side when `otherIsOld` (CompareReply). */
@@ -34,8 +35,10 @@ export interface Caps {
 export interface DocInfo {
   doc: number;
   name: string;
-  /** A kernel (base BTF) or a module (split on `baseDoc`). */
-  role: "kernel" | "module";
+  /** A kernel (base BTF), a module (split on `baseDoc`), or a BPF object (.bpf.o: its own .BTF, and CO-RE relocations). */
+  role: "kernel" | "module" | "object";
+  /** For a BPF object: its CO-RE relocation records. */
+  relocations?: number;
   baseDoc?: number;
   baseName?: string;
   bytes: number;
@@ -101,6 +104,27 @@ export interface Download {
   bytes: Uint8Array;
   /** Shown in the page, e.g. the dropped module signature. */
   warnings: string[];
+}
+
+/** One CO-RE record as the page shows it (the report's fields it uses). */
+export interface CoreRow {
+  sec: string; relo: number; insnOff: number; kind: string; localId: number; localKind: string; localName: string;
+  access: string; localAccess: string; targAccess: string; status: "ok" | "poison" | "error"; patch: string | null;
+  origVal: string | null; newVal: string | null; targBtf: string | null; targId: number | null; cands: number | null; reason: string | null;
+}
+
+/**
+ * The "core" reply: the JSON report of `btfkit core --json` (one result per
+ * kernel), plus, per result, which open document holds each target BTF
+ * ("vmlinux" -> the kernel, "<module>" -> that module's document).
+ */
+export interface CoreReply {
+  results: Array<{
+    object: string; kernel: string; ok: boolean; clean: boolean; modulesSearched: boolean;
+    sections: Array<{ name: string; records: number; poisoned: number; errors: number }>;
+    records: CoreRow[];
+    targetDocs: Record<string, number>;
+  }>;
 }
 
 export interface CheckReply {

@@ -10,7 +10,7 @@ import { findOp, opNames, hasDistilledBase, type OpCase } from "./ops.js";
 import { NameIndex } from "./search.js";
 import { typeNames, typeKinds, ReverseIndex } from "./bulk.js";
 import { typeLabel, memberRows, layoutSegments, kindName, KINDS } from "./describe.js";
-import type { Envelope, Request, Reply, DocInfo, Hit, SearchReply, TypeDetails, Caps, OpenMode, Download } from "./protocol.js";
+import type { Envelope, Request, Reply, DocInfo, Hit, SearchReply, TypeDetails, Caps, OpenMode, Download, CoreReply } from "./protocol.js";
 import { changesBetween, compareType } from "./compare.js";
 
 interface Doc {
@@ -21,6 +21,8 @@ interface Doc {
   base?: Doc;
   /** A module opened from a .ko: the ELF file (decompressed), kept to write the distilled .ko from. */
   ko?: Uint8Array;
+  /** A BPF object (.bpf.o, decompressed): the file its CO-RE relocations are resolved from. */
+  object?: Uint8Array;
 }
 
 const docs = new Map<number, Doc>();
@@ -203,6 +205,20 @@ async function open(req: number, body: Extract<Request, { op: "open" }>): Promis
   const { btf, base } = await parseAs(unwrapped.bytes, body.name, body.mode, body.baseDoc);
   if (btf.source) btf.source.layers = layers;
   const ko = base && unwrapped.kind === "elf" ? unwrapped.bytes : undefined;
+  // A relocatable ELF with .BTF.ext is a BPF object: its .BTF stands alone, and
+  // its CO-RE records are what the relocation panel resolves.
+  const isObject = !base && unwrapped.kind === "elf" && (btf.source?.sections?.includes(".BTF.ext") ?? false);
+  let relocations: number | undefined;
+  if (isObject) {
+    try {
+      const o = api.BpfObject.open(unwrapped.bytes, body.name);
+      relocations = o.recordCount;
+      o.free();
+    } catch (e) {
+      btf.free();
+      throw e;
+    }
+  }
   const t2 = now();
   try {
     progress(req, "indexing names", 0, 1);
@@ -217,7 +233,8 @@ async function open(req: number, body: Extract<Request, { op: "open" }>): Promis
     const info: DocInfo = {
       doc,
       name: uniqueName(body.name),
-      role: base ? "module" : "kernel",
+      role: base ? "module" : isObject ? "object" : "kernel",
+      relocations,
       baseDoc: base?.info.doc,
       baseName: base?.info.name,
       bytes: read.length,
@@ -230,10 +247,10 @@ async function open(req: number, body: Extract<Request, { op: "open" }>): Promis
       pointerSize: btf.pointerSize ?? null,
       kinds: Object.entries(btf.kindCounts()),
       sections: btf.source?.sections ?? [],
-      distillKo: base ? distillKoBlocker(btf, ko) : "a kernel is not distilled: open one of its modules (.ko)",
+      distillKo: base ? distillKoBlocker(btf, ko) : isObject ? "a BPF object is not a module" : "a kernel is not distilled: open one of its modules (.ko)",
       ms: { read: t1 - t0, parse: t2 - t1, names: t3 - t2, refs: t4 - t3 },
     };
-    docs.set(doc, { info, btf, names, rev, base, ko });
+    docs.set(doc, { info, btf, names, rev, base, ko, object: isObject ? unwrapped.bytes : undefined });
     return info;
   } catch (e) {
     btf.free();
@@ -400,6 +417,43 @@ async function check(body: Extract<Request, { op: "check" }>): Promise<unknown> 
   return { results };
 }
 
+/** A module's name as `btfkit core` gives it: the file name less .btf, .ko and compression suffixes. */
+function moduleName(file: string): string {
+  let b = file.replace(/ \(\d+\)$/, "");
+  for (let again = true; again;) {
+    again = false;
+    for (const suf of [".gz", ".xz", ".zst", ".lz4", ".btf", ".ko"]) {
+      if (b.endsWith(suf) && b.length > suf.length) { b = b.slice(0, -suf.length); again = true; }
+    }
+  }
+  return b;
+}
+
+/**
+ * The core operation from the registry: the object's CO-RE relocations on
+ * each selected kernel, with the modules open on that kernel (in name order,
+ * as /sys/kernel/btf lists them) searched where vmlinux lacks a type.
+ */
+async function core(body: Extract<Request, { op: "core" }>): Promise<CoreReply> {
+  const op = findOp("core");
+  if (!op) throw new BtfError("UNSUPPORTED", "CO-RE relocation is not in this build of btfkit yet");
+  const o = getDoc(body.doc);
+  if (o.info.role !== "object" || !o.object) throw new BtfError("USAGE", "choose a BPF object (.bpf.o)");
+  const results: CoreReply["results"] = [];
+  for (const k of body.kernels) {
+    const kd = getDoc(k);
+    if (kd.info.role !== "kernel") throw new BtfError("USAGE", `${kd.info.name} is not a kernel`);
+    const mods = [...docs.values()].filter((d) => d.base === kd).map((d) => ({ name: moduleName(d.info.name), doc: d }));
+    mods.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const c: OpCase = { id: `${o.info.name}@${kd.info.name}`, btf: kd.btf, modules: mods.map((m) => ({ name: m.name, btf: m.doc.btf })), object: { name: o.info.name, bytes: o.object }, targetName: kd.info.name };
+    const report = JSON.parse(new TextDecoder().decode(await op.run(api, c))) as { results: CoreReply["results"] };
+    const targetDocs: Record<string, number> = { vmlinux: kd.info.doc };
+    for (const m of mods) targetDocs[m.name] = m.doc.info.doc;
+    for (const r of report.results) results.push({ ...r, targetDocs });
+  }
+  return { results };
+}
+
 async function download(body: Extract<Request, { op: "download" }>): Promise<Download> {
   const op = findOp(body.what);
   if (!op) throw new BtfError("UNSUPPORTED", `${body.what} is not in this build of btfkit yet`);
@@ -434,6 +488,7 @@ async function handle(env: Envelope): Promise<void> {
       case "check": out = await check(body); break;
       case "changes": out = changesBetween(getDoc(body.a).btf, getDoc(body.b).btf, body.a, body.b); break;
       case "compare": out = compareType(getDoc(body.doc).btf, body.doc, body.id, getDoc(body.other).btf, body.other, body.otherIsOld); break;
+      case "core": out = await core(body); break;
       case "download": {
         const r = await download(body);
         transfer.push(r.bytes.buffer as ArrayBuffer);

@@ -14,6 +14,22 @@ export const MODULES = ["loop", "tcp_bbr", "veth"] as const;
 /** Modules as .ko files (test/fixtures/<kernel>/ko/<m>.ko.gz), for the operations that rewrite the file (distill-ko). */
 export const KOS = [["k61-50", "tcp_bbr"]] as const;
 
+/**
+ * BPF objects whose CO-RE relocations are resolved ("core", "core-tsv"):
+ * [case id, object fixture, kernel, modules]. Kernels named in KERNELS are
+ * the fixture vmlinux; others are test/fixtures/core/kernels/<k>.btf.gz, as
+ * are their modules.
+ */
+export const CORE_CASES = [
+  ["k1+mod_a+mod_b/prog.o", "core/objs/prog.o.gz", "k1", ["mod_a", "mod_b"]],
+  ["k1/prog-tm.o", "core/objs/prog-tm.o.gz", "k1", []],
+  ["k1/prog-be.o", "core/objs/prog-be.o.gz", "k1", []],
+  ["k61-50/biolatency.bpf.o", "core/corpus/biolatency.bpf.o.gz", "k61-50", []],
+  ["k61-47/biolatency.bpf.o", "core/corpus/biolatency.bpf.o.gz", "k61-47", []],
+] as const;
+
+const coreKernelFile = (k: string) => `core/kernels/${k}.btf.gz`;
+
 /** Fixture files the suite reads, relative to test/fixtures/. */
 export function fixtureFiles(): string[] {
   const out: string[] = [];
@@ -22,7 +38,12 @@ export function fixtureFiles(): string[] {
     for (const m of MODULES) out.push(`${k}/modules/${m}.btf.gz`);
   }
   for (const [k, m] of KOS) out.push(`${k}/ko/${m}.ko.gz`);
-  return out;
+  for (const [, obj, k, mods] of CORE_CASES) {
+    out.push(obj);
+    if (!(KERNELS as readonly string[]).includes(k)) out.push(coreKernelFile(k));
+    for (const m of mods) out.push(coreKernelFile(m));
+  }
+  return [...new Set(out)];
 }
 
 export interface ConformanceResult {
@@ -72,6 +93,23 @@ export async function runConformance(api: Api, read: (rel: string) => Promise<Ui
     const btf = await api.loadBtf(ko, { base: kernel, file: rel });
     cases.push({ id: `${k}/${m}.ko`, btf, kernel, target: kernels.get(other), targetName: other, ko });
   }
+  const coreOwned: Awaited<ReturnType<Api["loadBtf"]>>[] = [];
+  for (const [id, objRel, k, mods] of CORE_CASES) {
+    let vmlinux = kernels.get(k);
+    if (!vmlinux) {
+      vmlinux = await api.loadBtf(await read(coreKernelFile(k)), { file: coreKernelFile(k) });
+      coreOwned.push(vmlinux);
+    }
+    const modules = [];
+    for (const m of mods) {
+      const btf = await api.loadBtf(await read(coreKernelFile(m)), { base: vmlinux, file: coreKernelFile(m) });
+      coreOwned.push(btf);
+      modules.push({ name: m, btf });
+    }
+    const bytes = (await api.unwrap(await read(objRel))).bytes;
+    const name = objRel.replace(/^.*\//, "").replace(/\.gz$/, "");
+    cases.push({ id: `core/${id}`, btf: vmlinux, modules, object: { name, bytes }, targetName: k });
+  }
   const hashes: Record<string, string> = {};
   const sizes: Record<string, number> = {};
   for (const op of OPS) {
@@ -91,6 +129,7 @@ export async function runConformance(api: Api, read: (rel: string) => Promise<Ui
     }
   }
   for (const c of cases) if (c.kernel) c.btf.free();
+  for (const b of coreOwned.reverse()) b.free();
   for (const k of kernels.values()) k.free();
   return { runtime, ops: OPS.map((o) => o.name), hashes, sizes, ms: Math.round(now() - t0) };
 }

@@ -86,3 +86,35 @@ Deno.test("default export configured from BTFKIT_KERNELS_DIR", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("POST /core under Deno.serve: libbpf's answer, modules from a /sys/kernel/btf-style folder", async () => {
+  const { kernelsFromDir } = await import("../../dist/service.js");
+  const { CORE_TSV_HEADER, coreTsvLine } = await import("../../dist/index.js");
+  const gunzip = async (b: Uint8Array) => new Uint8Array(await new Response(new Blob([b]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+  const dir = await Deno.makeTempDir({ prefix: "btfkit-core-" });
+  try {
+    await Deno.mkdir(`${dir}/k1`);
+    await Deno.writeFile(`${dir}/k1/vmlinux`, await gunzip(await read("core/kernels/k1.btf.gz")));
+    for (const m of ["mod_a", "mod_b"]) await Deno.writeFile(`${dir}/k1/${m}`, await gunzip(await read(`core/kernels/${m}.btf.gz`)));
+    await Deno.copyFile(`${fixtures}core/kernels/k2.btf.gz`, `${dir}/k2.btf.gz`);
+    const svc = createCheckService({ kernels: await kernelsFromDir(dir), maxBodyBytes: 1 << 20 });
+    await withServer(svc.fetch, async (url) => {
+      let checked = 0;
+      for (const [k, want] of [["k1", "k1+mod_a+mod_b"], ["k2", "k2"]]) {
+        const r = await fetch(`${url}/core?kernel=${k}&name=prog.o`, { method: "POST", body: await read("core/objs/prog.o.gz") });
+        assertEquals(r.status, 200, `status on ${k}`);
+        const j = await r.json();
+        const tsv = [CORE_TSV_HEADER, ...j.results[0].records.map(coreTsvLine)].join("\n") + "\n";
+        assertEquals(tsv, new TextDecoder().decode(await read(`core/expected/${want}/prog.o.tsv`)), `prog.o on ${want}`);
+        checked += j.results[0].records.length;
+      }
+      const bad = await fetch(`${url}/core?kernel=k1`, { method: "POST", body: await read("core/kernels/k2.btf.gz") });
+      assertEquals([bad.status, (await bad.json()).error.code], [400, "BAD_ELF"], "raw BTF is not an object");
+      const unknown = await fetch(`${url}/core?kernel=k9`, { method: "POST", body: await read("core/objs/prog.o.gz") });
+      assertEquals(unknown.status, 404, "unknown kernel");
+      console.log(`deno /core: ${checked} records equal libbpf's (k1 with its modules, k2), bad object 400, unknown kernel 404`);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
