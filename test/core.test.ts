@@ -1,10 +1,10 @@
 // CO-RE relocation (btfkit core / resolveCore). The hand-built cases under
-// test/fixtures/core/ (sources, clang command and oracle in its README) cover
+// test/fixtures/core/ (sources, clang command and how the expected answers were made, in its README) cover
 // what the corpus objects do not: module-only types, modules agreeing and
 // disagreeing, pruning that changes a later record, bitfields too big,
 // nesting too deep, ambiguous offsets and sizes, 64-bit and signed enum
 // values, type_matches, malformed records. Their expected TSVs come from
-// libbpf f7081a6's own resolver (scripts/core-oracle.c), not from btfkit.
+// libbpf f7081a6's own resolver (run by a local harness, see test/fixtures/core/README.md), not from btfkit.
 import { describe, it, expect, beforeAll } from "vitest";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
