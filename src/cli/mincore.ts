@@ -108,6 +108,9 @@ export async function run(argv: string[]): Promise<number> {
         k.vmlinux = undefined;
         k.modules = undefined;
       }
+      // bpftool writes a BTF without types then too; the kernel's BTF_LOAD would refuse it ("No type
+      // found"), but libbpf reads it as a target, which is what a tailored BTF is for.
+      if (res.records === 0) process.stderr.write(`btfkit min-core: ${k.label}: the objects have no CO-RE relocation: the output holds no types (as bpftool's)\n`);
       for (const x of res.unresolved) process.stderr.write(`btfkit min-core: ${k.label}: ${describeRecord(x)}: ${why(x)}\n`);
       for (const d of res.diverged) process.stderr.write(`btfkit min-core: ${k.label}: warning: on the output alone ${describeRecord(d.record)} gives ${d.got.status} ${d.got.newVal}, not ${d.record.status} ${d.record.newVal}\n`);
       writeOutputAtomic(file, res.btf);
