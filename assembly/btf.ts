@@ -8,7 +8,7 @@ import {
   COMMON_LEN, KIND_INT, T_INFO, T_NAME, T_SIZE, infoKflag, infoKind, infoVlen,
   KIND_TYPEDEF, KIND_VOLATILE, KIND_CONST, KIND_RESTRICT, KIND_TYPE_TAG,
   KIND_PTR, KIND_ARRAY, KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_ENUM64,
-  KIND_FLOAT, KIND_DATASEC, KIND_VAR, KIND_DECL_TAG,
+  KIND_FLOAT, KIND_DATASEC, KIND_VAR, KIND_DECL_TAG, MAX_RESOLVE_DEPTH,
 } from "./format";
 import { cstrEqLit } from "./bytes";
 import { StrIndex, indexSection } from "./strings";
@@ -233,7 +233,7 @@ export class Btf {
    */
   resolveSize(id: u32, ptrSize: i32): i64 {
     let nelems: u64 = 1;
-    for (let depth = 0; depth < 32 && id != 0; depth++) {
+    for (let depth: u32 = 0; depth < MAX_RESOLVE_DEPTH && id != 0; depth++) {
       const k = this.kind(id);
       switch (k) {
         case KIND_INT: case KIND_STRUCT: case KIND_UNION: case KIND_ENUM:

@@ -17,13 +17,17 @@
 import { Btf } from "./btf";
 import { Err, fail } from "./errors";
 import {
-  COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, BTF_MAGIC, T_INFO, T_NAME, T_SIZE,
+  COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, T_INFO, T_NAME, T_SIZE,
   KIND_INT, KIND_PTR, KIND_ARRAY, KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_FWD,
   KIND_TYPEDEF, KIND_VOLATILE, KIND_CONST, KIND_RESTRICT, KIND_FUNC, KIND_FUNC_PROTO,
   KIND_VAR, KIND_DATASEC, KIND_FLOAT, KIND_DECL_TAG, KIND_TYPE_TAG, KIND_ENUM64,
   MEMBER_LEN, ENUM_LEN, ENUM64_LEN, PARAM_LEN, infoKflag, kindName,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import { writeHeader } from "./parse";
+import { StrSet } from "./strings";
+import { U32Map } from "./u32map";
+import { U32Vec } from "./vec";
 
 /** map[] states (libbpf BTF_UNPROCESSED_ID / BTF_IN_PROGRESS_ID); ids <= MAX_ID are "mapped". */
 const UNPROCESSED: u32 = 0xffffffff;
@@ -58,36 +62,6 @@ function allocU32(n: u32, fill: u32): usize {
   memory.fill(p, fill == 0 ? 0 : 0xff, bytes);
   if (fill != 0 && fill != 0xffffffff) for (let i: u32 = 0; i < n; i++) st(p, i, fill);
   return p;
-}
-
-/** A growable u32 stack in unmanaged memory. */
-class U32Stack {
-  ptr: usize;
-  len: u32 = 0;
-  cap: u32;
-  constructor(cap: u32) {
-    this.cap = cap < 16 ? 16 : cap;
-    this.ptr = heap.alloc(<usize>this.cap << 2);
-  }
-  @inline push(v: u32): void {
-    if (this.len == this.cap) this.grow();
-    st(this.ptr, this.len++, v);
-  }
-  @inline pop(): u32 { return ld(this.ptr, --this.len); }
-  /** Room for `n` more values, for pushUnchecked. */
-  @inline reserve(n: u32): void {
-    if (<u64>this.len + n > <u64>this.cap) this.growTo(this.len + n);
-  }
-  @inline pushUnchecked(v: u32): void { st(this.ptr, this.len++, v); }
-  private growTo(need: u32): void {
-    while (this.cap < need) this.cap <<= 1;
-    this.ptr = heap.realloc(this.ptr, <usize>this.cap << 2);
-  }
-  private grow(): void {
-    this.cap <<= 1;
-    this.ptr = heap.realloc(this.ptr, <usize>this.cap << 2);
-  }
-  dispose(): void { if (this.ptr != 0) heap.free(this.ptr); this.ptr = 0; }
 }
 
 // ---- libbpf's hashmap, as a multimap of candidates -------------------------
@@ -167,200 +141,7 @@ class CandTable {
   }
 }
 
-// ---- the new string section -------------------------------------------------
-
-/**
- * The deduplicated string section being built (libbpf's strset): strings in
- * first-insertion order, exact-match dedup. Slots keep the hash beside the
- * offset so probes rarely compare bytes and growth never rehashes strings.
- */
-const FNV_BASIS: u32 = 2166136261;
-
-class StrTable {
-  data: usize;
-  len: u32 = 0;
-  dataCap: u32;
-  /** Slot pairs: hash, offset + 1 (0: free). */
-  slots: usize;
-  mask: u32;
-  size: u32 = 0;
-  /**
-   * Most bytes the section may take. Offsets into the middle of strings
-   * make every suffix its own string, so a crafted input could ask for a
-   * section quadratic in its size; past this, dedup fails instead.
-   */
-  limit: u64;
-  overflow: bool = false;
-
-  constructor(expectStrings: u32, expectBytes: u32, withEmpty: bool, limit: u64) {
-    this.limit = limit;
-    let cap: u32 = 64;
-    while (<u64>cap * 3 < <u64>expectStrings * 4) cap <<= 1;
-    this.mask = cap - 1;
-    this.slots = heap.alloc(<usize>cap << 3);
-    memory.fill(this.slots, 0, <usize>cap << 3);
-    this.dataCap = expectBytes < 64 ? 64 : expectBytes;
-    this.data = heap.alloc(this.dataCap);
-    if (withEmpty) {
-      // "" at offset 0, as libbpf's strset__add_str(""): an empty string
-      // met at another offset then maps to 0.
-      store<u8>(this.data, 0);
-      this.len = 1;
-      const slot = this.slots + (<usize>(FNV_BASIS & this.mask) << 3);
-      store<u32>(slot, FNV_BASIS);
-      store<u32>(slot, 1, 4);
-      this.size = 1;
-    }
-  }
-
-  /** Offset of the NUL-terminated string at `p` (added when new). */
-  add(p: usize): u32 {
-    // FNV-1a, computing the length on the way.
-    let h: u32 = FNV_BASIS;
-    let q = p;
-    while (true) {
-      const c = <u32>load<u8>(q);
-      if (c == 0) break;
-      h = (h ^ c) * 16777619;
-      q++;
-    }
-    const n = <u32>(q - p);
-    const mask = this.mask;
-    let i = h & mask;
-    while (true) {
-      const slot = this.slots + (<usize>i << 3);
-      const o = load<u32>(slot, 4);
-      if (o == 0) break;
-      if (load<u32>(slot) == h && bytesEqual(this.data + <usize>(o - 1), p, n + 1)) return o - 1;
-      i = (i + 1) & mask;
-    }
-    const off = this.len;
-    if (<u64>off + n + 1 > this.limit) {
-      this.overflow = true;
-      return 0;
-    }
-    if (<u64>off + n + 1 > <u64>this.dataCap) this.growData(n + 1);
-    memory.copy(this.data + <usize>off, p, n + 1);
-    this.len = off + n + 1;
-    const slot = this.slots + (<usize>i << 3);
-    store<u32>(slot, h);
-    store<u32>(slot, off + 1, 4);
-    if (++this.size * 4 > (mask + 1) * 3) this.growSlots();
-    return off;
-  }
-
-  private growData(need: u32): void {
-    let c = <u64>this.dataCap;
-    while (c < <u64>this.len + need) c <<= 1;
-    this.data = heap.realloc(this.data, <usize>c);
-    this.dataCap = <u32>c;
-  }
-
-  private growSlots(): void {
-    const oldCap = this.mask + 1;
-    const cap = oldCap << 1;
-    const old = this.slots;
-    const mask = cap - 1;
-    const slots = heap.alloc(<usize>cap << 3);
-    memory.fill(slots, 0, <usize>cap << 3);
-    for (let j: u32 = 0; j < oldCap; j++) {
-      const a = old + (<usize>j << 3);
-      const o = load<u32>(a, 4);
-      if (o == 0) continue;
-      const h = load<u32>(a);
-      let i = h & mask;
-      while (load<u32>(slots + (<usize>i << 3), 4) != 0) i = (i + 1) & mask;
-      store<u64>(slots + (<usize>i << 3), load<u64>(a));
-    }
-    heap.free(old);
-    this.slots = slots;
-    this.mask = mask;
-  }
-
-  /** The lookup slots are done with once the section is complete; later phases reuse the memory. */
-  dropIndex(): void {
-    if (this.slots != 0) heap.free(this.slots);
-    this.slots = 0;
-  }
-
-  dispose(): void {
-    this.dropIndex();
-    heap.free(this.data);
-  }
-}
-
-/**
- * Old string offset -> new offset, for offsets seen so far (open addressing,
- * keys stored + 1 so 0 marks a free slot). Smaller than an array over the
- * whole old section, which matters: fresh memory is slow to touch.
- */
-class OffMemo {
-  slots: usize;
-  mask: u32;
-  /** 32 - log2(capacity): slots are the top bits of a multiplicative hash. */
-  shift: u32;
-  size: u32 = 0;
-
-  constructor(expect: u32) {
-    let cap: u32 = 64;
-    while (<u64>cap * 3 < <u64>expect * 4) cap <<= 1;
-    this.mask = cap - 1;
-    this.shift = clz(cap) + 1;
-    this.slots = heap.alloc(<usize>cap << 3);
-    memory.fill(this.slots, 0, <usize>cap << 3);
-  }
-
-  @inline slotOf(key: u32, mask: u32): u32 { return ((key * 0x9E3779B1) >> this.shift) & mask; }
-
-  /** The value for `key`, or UNPROCESSED. */
-  @inline get(key: u32): u32 {
-    const k1 = key + 1;
-    const mask = this.mask;
-    let i = this.slotOf(k1, mask);
-    while (true) {
-      const a = this.slots + (<usize>i << 3);
-      const k = load<u32>(a);
-      if (k == k1) return load<u32>(a, 4);
-      if (k == 0) return UNPROCESSED;
-      i = (i + 1) & mask;
-    }
-  }
-
-  /** Add `key` (known to be absent). */
-  set(key: u32, val: u32): void {
-    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const k1 = key + 1;
-    const mask = this.mask;
-    let i = this.slotOf(k1, mask);
-    while (load<u32>(this.slots + (<usize>i << 3)) != 0) i = (i + 1) & mask;
-    const a = this.slots + (<usize>i << 3);
-    store<u32>(a, k1);
-    store<u32>(a, val, 4);
-    this.size++;
-  }
-
-  private grow(): void {
-    const oldCap = this.mask + 1;
-    const old = this.slots;
-    const cap = oldCap << 1;
-    const mask = cap - 1;
-    this.shift--;
-    this.slots = heap.alloc(<usize>cap << 3);
-    memory.fill(this.slots, 0, <usize>cap << 3);
-    for (let j: u32 = 0; j < oldCap; j++) {
-      const a = old + (<usize>j << 3);
-      const k = load<u32>(a);
-      if (k == 0) continue;
-      let i = this.slotOf(k, mask);
-      while (load<u32>(this.slots + (<usize>i << 3)) != 0) i = (i + 1) & mask;
-      store<u64>(this.slots + (<usize>i << 3), load<u64>(a));
-    }
-    heap.free(old);
-    this.mask = mask;
-  }
-
-  dispose(): void { heap.free(this.slots); }
-}
+// ---- old string offset -> new offset ----------------------------------------
 
 /**
  * Old string offset -> new offset. Offsets at the start of a string (all
@@ -377,7 +158,8 @@ class StrMemo {
   rank: usize;
   words: u32;
   vals: usize = 0;
-  mid: OffMemo | null = null;
+  /** Offsets into the middle of a string (crafted input only). */
+  mid: U32Map | null = null;
 
   constructor(sec: usize, len: u32) {
     this.sec = sec;
@@ -445,13 +227,13 @@ class StrMemo {
   @inline get(local: u32): u32 {
     const i = this.slot(local);
     if (i >= 0) return ld(this.vals, <u32>i);
-    return this.mid === null ? UNPROCESSED : this.mid!.get(local);
+    return this.mid === null ? UNPROCESSED : this.mid!.get(local, UNPROCESSED);
   }
 
   set(local: u32, v: u32): void {
     const i = this.slot(local);
     if (i >= 0) { st(this.vals, <u32>i, v); return; }
-    if (this.mid === null) this.mid = new OffMemo(64);
+    if (this.mid === null) this.mid = new U32Map(64);
     this.mid!.set(local, v);
   }
 
@@ -461,10 +243,6 @@ class StrMemo {
     if (this.vals != 0) heap.free(this.vals);
     if (this.mid !== null) this.mid!.dispose();
   }
-}
-
-@inline function bytesEqual(a: usize, b: usize, n: u32): bool {
-  return memory.compare(a, b, n) == 0;
 }
 
 // ---- hashing (libbpf btf_hash_*) ------------------------------------------
@@ -563,7 +341,7 @@ class Dedup {
    * kind << 24 | vlen, decoded once with each owner's info profile.
    */
   ids: usize;
-  hypotList: U32Stack;
+  hypotList: U32Vec;
   adjustCanon: bool = false;
   table: CandTable;
   /**
@@ -574,8 +352,8 @@ class Dedup {
   work: usize = 0;
   workMem: usize = 0;
   /** Work stack for the equivalence and identity walks and for ref types. */
-  stack: U32Stack;
-  strs: StrTable | null = null;
+  stack: U32Vec;
+  strs: StrSet | null = null;
   /** Old own string offset -> new offset, during the string phase. */
   strMemo: StrMemo | null = null;
   /** Id of the first type a failed check was about, and the error. */
@@ -589,15 +367,15 @@ class Dedup {
     this.n = n;
     this.startId = btf.startId;
     this.ids = heap.alloc((<usize>n << 4) + 16);
-    this.hypotList = new U32Stack(256);
-    this.stack = new U32Stack(1024);
+    this.hypotList = new U32Vec(256);
+    this.stack = new U32Vec(1024);
     this.table = new CandTable(n);
   }
 
   dispose(): void {
     heap.free(this.ids);
-    this.hypotList.dispose();
-    this.stack.dispose();
+    this.hypotList.free();
+    this.stack.free();
     this.table.dispose();
     if (this.workMem != 0) heap.free(this.workMem);
     this.workMem = 0;
@@ -702,7 +480,7 @@ class Dedup {
     const strLen = btf.strLen;
     // Sized for kernel BTF's ~17 bytes a string; the table grows if needed.
     const limit = min<u64>(0x7fffffff, <u64>strLen * 8 + (16 << 20));
-    this.strs = new StrTable(strLen / 16 + 16, strLen + 1, btf.base === null, limit);
+    this.strs = new StrSet(btf.base === null, strLen / 16 + 16, strLen + 1, limit);
     // Most strings are referenced many times: remember each old offset's answer.
     const memo = new StrMemo(btf.strs, strLen);
     this.strMemo = memo;
@@ -1100,45 +878,26 @@ class Dedup {
       const k = this.kind(id);
       if ((k == KIND_STRUCT || k == KIND_UNION) && this.mapOf(id) == id) count++;
     }
-    // Open addressing name_off -> id (0: the name is ambiguous). 0xffffffff marks a free slot.
-    let cap: u32 = 16;
-    while (cap < count * 2) cap <<= 1;
-    const mask = cap - 1;
-    const keys = allocU32(cap, UNPROCESSED);
-    const vals = allocU32(cap, 0);
+    // name_off -> id, 0 when the name is ambiguous.
+    const byName = new U32Map(count);
     for (let id: u32 = 1; id < n; id++) {
       const k = this.kind(id);
       if (k != KIND_STRUCT && k != KIND_UNION) continue;
       if (this.mapOf(id) != id) continue;
       const name = load<u32>(this.rec(id), T_NAME);
-      let s = <u32>((<u64>name * HASH_MUL) >> 32) & mask;
-      while (true) {
-        const key = ld(keys, s);
-        if (key == UNPROCESSED) { st(keys, s, name); st(vals, s, id); break; }
-        if (key == name) { st(vals, s, 0); break; }
-        s = (s + 1) & mask;
-      }
+      byName.set(name, byName.get(name, UNPROCESSED) == UNPROCESSED ? id : 0);
     }
     for (let id = this.startId; id < n; id++) {
       if (this.kind(id) != KIND_FWD || this.mapOf(id) != id) continue;
       const p = this.rec(id);
-      const name = load<u32>(p, T_NAME);
-      let s = <u32>((<u64>name * HASH_MUL) >> 32) & mask;
-      let cand: u32 = 0;
-      while (true) {
-        const key = ld(keys, s);
-        if (key == UNPROCESSED) break;
-        if (key == name) { cand = ld(vals, s); break; }
-        s = (s + 1) & mask;
-      }
+      const cand = byName.get(load<u32>(p, T_NAME), 0);
       if (cand == 0) continue;
       const ck = this.kind(cand);
       const isUnion = infoKflag(load<u32>(p, T_INFO));
       if ((ck == KIND_STRUCT && isUnion) || (ck == KIND_UNION && !isUnion)) continue;
       this.setMap(id, cand);
     }
-    heap.free(keys);
-    heap.free(vals);
+    byName.dispose();
   }
 
   @inline isRefKind(k: u32): bool {
@@ -1367,20 +1126,9 @@ class Dedup {
     const types = block + HDR_LEN_LAYOUT;
     const mem = types - hdrLen;
     if (layoutLen > 0) memory.copy(types + typeLen, btf.layout, layoutLen);
-    memory.copy(types + typeLen + layoutLen, strs.data, strLen);
+    memory.copy(types + typeLen + layoutLen, strs.data.ptr, strLen);
     // Header: type_off 0, strings after the types (and the layout section, if kept).
-    store<u16>(mem, BTF_MAGIC);
-    store<u8>(mem, 1, 2);
-    store<u8>(mem, <u8>btf.flags, 3);
-    store<u32>(mem, hdrLen, 4);
-    store<u32>(mem, 0, 8);
-    store<u32>(mem, typeLen, 12);
-    store<u32>(mem, typeLen + layoutLen, 16);
-    store<u32>(mem, strLen, 20);
-    if (hdrLen == HDR_LEN_LAYOUT) {
-      store<u32>(mem, layoutLen > 0 ? typeLen : 0, 24);
-      store<u32>(mem, layoutLen, 28);
-    }
+    writeHeader(mem, hdrLen, btf.flags, typeLen, layoutLen, strLen);
     const out = new Btf();
     out.mem = mem;
     out.size = hdrLen + typeLen + layoutLen + strLen;

@@ -8,7 +8,7 @@ import { Err, fail } from "./errors";
 import { bswap16, bswap32, swapWords } from "./bytes";
 import {
   BTF_MAGIC, BTF_MAGIC_SWAPPED, COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT,
-  H_FLAGS, H_HDR_LEN, H_LAYOUT_LEN, H_LAYOUT_OFF, H_STR_LEN, H_STR_OFF, H_TYPE_LEN,
+  H_FLAGS, H_HDR_LEN, H_MAGIC, H_LAYOUT_LEN, H_LAYOUT_OFF, H_STR_LEN, H_STR_OFF, H_TYPE_LEN,
   H_TYPE_OFF, H_VERSION, KIND_ARRAY, KIND_DATASEC, KIND_DECL_TAG, KIND_ENUM,
   KIND_ENUM64, KIND_FUNC, KIND_FUNC_PROTO, KIND_FWD, KIND_INT, KIND_MAX, KIND_STRUCT,
   KIND_UNION, KIND_VAR, T_INFO, T_NAME, T_SIZE, infoKind, infoVlen, trailingLen, kindName,
@@ -60,6 +60,27 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
     return null;
   }
   return btf;
+}
+
+/**
+ * Write a native-order header of `hdrLen` bytes (24, or 32 with the layout
+ * fields) at `mem`, laid out as libbpf's btf_get_raw_data writes one: types
+ * at offset 0, then the layout section (when `layoutLen` > 0), then the
+ * strings. The mirror of parseHeader, through the same H_* offsets.
+ */
+export function writeHeader(mem: usize, hdrLen: u32, flags: u32, typeLen: u32, layoutLen: u32, strLen: u32): void {
+  store<u16>(mem + H_MAGIC, <u16>BTF_MAGIC);
+  store<u8>(mem + H_VERSION, 1);
+  store<u8>(mem + H_FLAGS, <u8>flags);
+  store<u32>(mem + H_HDR_LEN, hdrLen);
+  store<u32>(mem + H_TYPE_OFF, 0);
+  store<u32>(mem + H_TYPE_LEN, typeLen);
+  store<u32>(mem + H_STR_OFF, typeLen + layoutLen);
+  store<u32>(mem + H_STR_LEN, strLen);
+  if (hdrLen >= HDR_LEN_LAYOUT) {
+    store<u32>(mem + H_LAYOUT_OFF, layoutLen > 0 ? typeLen : 0);
+    store<u32>(mem + H_LAYOUT_LEN, layoutLen);
+  }
 }
 
 function parseHeader(btf: Btf, level: i32, fileOff: u32): bool {

@@ -156,6 +156,11 @@ const S_AFTER_MEMBER: u32 = 2;
   kv: usize = 0;
   n: u32 = 0;
   ptrSz: i32 = 8;
+  /**
+   * The Btf being dumped, by address: this class is unmanaged, and dumpC
+   * holds the Btf for the dumper's whole life.
+   */
+  btfAddr: usize = 0;
   failed: bool = false;
   /**
    * Stacks deeper than these mean a cycle libbpf would recurse on forever:
@@ -185,8 +190,9 @@ const S_AFTER_MEMBER: u32 = 2;
   alignStack: U32Vec;
   outLimit: u32 = 0;
 
-  constructor(t: TypeTable, ptrSz: i32, outCap: u32) {
+  constructor(btf: Btf, t: TypeTable, ptrSz: i32, outCap: u32) {
     const n = t.n;
+    this.btfAddr = changetype<usize>(btf);
     const cap = outCap < 256 ? 256 : outCap;
     const state = heap.alloc(n);
     memory.fill(state, 0, n);
@@ -461,35 +467,9 @@ const S_AFTER_MEMBER: u32 = 2;
     return load<i32>(memo + (<usize>id << 2));
   }
 
-  /** btf__resolve_size: size in bytes, or -1. */
-  resolveSize(id: u32): i64 {
-    let nelems: u64 = 1;
-    for (let depth = 0; depth < 32 && id != 0; depth++) {
-      const k = this.kind(id);
-      switch (k) {
-        case KIND_INT: case KIND_STRUCT: case KIND_UNION: case KIND_ENUM:
-        case KIND_ENUM64: case KIND_DATASEC: case KIND_FLOAT: {
-          const sz = <u64>load<u32>(this.rec(id), T_SIZE) * nelems;
-          return sz > 0xffffffff ? -1 : <i64>sz;
-        }
-        case KIND_PTR: {
-          const sz = <u64>this.ptrSz * nelems;
-          return sz > 0xffffffff ? -1 : <i64>sz;
-        }
-        case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST: case KIND_RESTRICT:
-        case KIND_VAR: case KIND_DECL_TAG: case KIND_TYPE_TAG:
-          id = this.typeOf(id);
-          break;
-        case KIND_ARRAY:
-          nelems *= <u64>this.arrayNelems(id);
-          if (nelems > 0xffffffff) return -1;
-          id = this.arrayElem(id);
-          break;
-        default:
-          return -1;
-      }
-    }
-    return -1;
+  /** btf__resolve_size: size in bytes, or -1 (the one implementation, Btf.resolveSize). */
+  @inline resolveSize(id: u32): i64 {
+    return changetype<Btf>(this.btfAddr).resolveSize(id, this.ptrSz);
   }
 
   /** btf_is_struct_packed. */
@@ -1485,7 +1465,7 @@ export function dumpC(btf: Btf, out: ByteSink, flags: u32, ptrSize: i32, roots: 
   if (ps <= 0) { ps = btf.ptrSize(); if (ps <= 0) ps = 8; }
   const t = TypeTable.create(btf);
   // A vmlinux header is about half the size of the type section.
-  const d = new CDumper(t, ps, nroots > 0 ? 1 << 16 : btf.typeLen / 2 + (1 << 16));
+  const d = new CDumper(btf, t, ps, nroots > 0 ? 1 << 16 : btf.typeLen / 2 + (1 << 16));
   const ok = run(d, flags, roots, nroots);
   if (ok) d.moveOut(out);
   d.free();
