@@ -169,9 +169,7 @@ export class Btf {
     for (let id = cnt - 1; id >= this.startId; id--) {
       const off = load<u32>(this.ownRec(id), T_NAME);
       if (off == 0) continue;
-      const a = idx.slot(this.str(off), this);
-      store<u32>(idx.next + (<usize>(id - this.startId) << 2), load<u32>(a));
-      store<u32>(a, id);
+      idx.prepend(this.str(off), id);
     }
     this.names = idx;
     return idx;
@@ -187,10 +185,8 @@ export class Btf {
       if (r != 0) return r;
     }
     const idx = this.nameIndex();
-    let id = load<u32>(idx.slot(p, this));
-    while (id != 0 && (id <= after || (kind != 0 && this.kind(id) != kind))) {
-      id = load<u32>(idx.next + (<usize>(id - this.startId) << 2));
-    }
+    let id = idx.first(p);
+    while (id != 0 && (id <= after || (kind != 0 && this.kind(id) != kind))) id = idx.nextOf(id);
     return id;
   }
 

@@ -14,6 +14,7 @@ import {
   KIND_UNION, KIND_VAR, T_INFO, T_NAME, T_SIZE, infoKind, infoVlen, trailingLen, kindName,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import { WalkSummary } from "./walk";
 import { chainRefAddr, isChainKind, validateLibbpfAfterWalk, validateKernel } from "./validate";
 
 export const LEVEL_LIBBPF: i32 = 0;
@@ -345,35 +346,6 @@ function buildLayoutTable(): void {
     rowSet(k, L_SHAPE, shape);
   }
   layoutReady = true;
-}
-
-/** What the walk learnt for the libbpf-level checks (see above). */
-export class WalkSummary {
-  maxStrOff: u32 = 0;
-  maxRefId: u32 = 0;
-  /**
-   * The summary cannot settle it: a FUNC whose target is not a FUNC_PROTO or
-   * not indexed yet, or a kind visited field by field. The full pass decides.
-   */
-  needFullPass: bool = false;
-  /** Own ids of chain-kind types referencing an id >= their own (u32 each). */
-  fwdChains: usize = 0;
-  fwdCount: u32 = 0;
-  fwdCap: u32 = 0;
-
-  pushFwd(id: u32): void {
-    if (this.fwdCount == this.fwdCap) {
-      this.fwdCap = this.fwdCap == 0 ? 256 : this.fwdCap << 1;
-      this.fwdChains = this.fwdChains == 0 ? heap.alloc(<usize>this.fwdCap << 2) : heap.realloc(this.fwdChains, <usize>this.fwdCap << 2);
-    }
-    store<u32>(this.fwdChains + (<usize>this.fwdCount << 2), id);
-    this.fwdCount++;
-  }
-
-  dispose(): void {
-    if (this.fwdChains != 0) heap.free(this.fwdChains);
-    this.fwdChains = 0;
-  }
 }
 
 function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {

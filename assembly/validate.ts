@@ -18,7 +18,7 @@ import {
   memberBitOffset, memberBitfieldSize,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
-import { WalkSummary } from "./parse";
+import { WalkSummary } from "./walk";
 
 @inline function recFileOff(btf: Btf, fileOff: u32, p: usize): i64 {
   return <i64>fileOff + <i64>(p - btf.mem);
