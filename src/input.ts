@@ -98,7 +98,7 @@ function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
 export function unzstdCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
   return guard((c) => {
     const ptr = copyIn(b, c);
-    const ok = c.zstdDecode(ptr, b.length, max, sizeHint) as boolean;
+    const ok = c.zstdDecode(ptr, b.length, max, sizeHint) !== 0;
     c.memFree(ptr);
     if (!ok) throw lastError(c);
     return takeResult(c);
@@ -121,7 +121,7 @@ function appendedSize(payload: Uint8Array): number {
 export function unxzCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
   return guard((c) => {
     const ptr = copyIn(b, c);
-    const ok = c.xzDecode(ptr, b.length, max, sizeHint) as boolean;
+    const ok = c.xzDecode(ptr, b.length, max, sizeHint) !== 0;
     c.memFree(ptr);
     if (!ok) throw lastError(c);
     return takeResult(c);
