@@ -21,6 +21,7 @@ import { Btf } from "./btf";
 import { BtfBuilder } from "./write";
 import { IdMap } from "./idmap";
 import { U32Map } from "./u32map";
+import { U32Vec } from "./vec";
 import { ByteSink } from "./sink";
 import { Err, fail } from "./errors";
 import { cstrToString } from "./bytes";
@@ -38,12 +39,15 @@ export class DistillResult {
     public split: Btf,
     /** Old id (in the source split's id space) -> new id; 0 for base types not kept. */
     public idMap: IdMap,
+    /** The old base ids the module needs, ascending: the only base ids idMap maps. */
+    public baseIds: U32Vec,
   ) {}
 
   dispose(): void {
     this.base.release();
     this.split.release();
     this.idMap.dispose();
+    this.baseIds.free();
   }
 }
 
@@ -233,17 +237,17 @@ export function distill(src: Btf): DistillResult | null {
   }
   stack.dispose();
   // The marked ids, ascending.
-  const neededList = new ByteSink(256);
+  const neededList = new U32Vec(256);
   for (let w: u32 = 0; w < words; w++) {
     let bits = load<u32>(marked + (<usize>w << 2));
     while (bits != 0) {
-      neededList.u32le((w << 5) + ctz(bits));
+      neededList.push((w << 5) + ctz(bits));
       bits &= bits - 1;
     }
   }
   heap.free(marked);
   const needed = neededList.ptr;
-  const nNeeded = neededList.len >> 2;
+  const nNeeded = neededList.len;
 
   const pipe = new StrPipe(src, src.strLen / 20 + 1024);
 
@@ -269,7 +273,7 @@ export function distill(src: Btf): DistillResult | null {
         // btf__add_enum: always ENUM, signedness dropped; it refuses odd sizes.
         const sz = load<u32>(p, T_SIZE);
         if (sz == 0 || (sz & (sz - 1)) != 0 || sz > 8) {
-          pipe.dispose(); bb.dispose(); map.dispose(); neededList.dispose();
+          pipe.dispose(); bb.dispose(); map.dispose(); neededList.free();
           fail(Err.DISTILL_REFUSED, -1, id, "base type [" + id.toString() + "] " + kindName(kind) + " has size " + sz.toString() + ", which a distilled ENUM cannot carry");
           return null;
         }
@@ -283,7 +287,7 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newBase = bb.finish();
   bb.dispose();
-  if (newBase === null) { pipe.dispose(); map.dispose(); neededList.dispose(); return null; }
+  if (newBase === null) { pipe.dispose(); map.dispose(); neededList.free(); return null; }
   newBase.bigEndian = src.bigEndian;
   pipe.setBase(newBase);
 
@@ -303,7 +307,6 @@ export function distill(src: Btf): DistillResult | null {
     map.set(id, pipe.copyType(sb, src.rec(id), kind, src.vlen(id)));
   }
   pipe.dispose();
-  neededList.dispose();
 
   // Phase D: split ids shift down by what the base lost; base ids follow the map.
   const diff = splitStart - newBase.typeCnt();
@@ -316,7 +319,7 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newSplit = sb.finish();
   sb.dispose();
-  if (newSplit === null) { newBase.release(); map.dispose(); return null; }
+  if (newSplit === null) { newBase.release(); map.dispose(); neededList.free(); return null; }
   newSplit.bigEndian = src.bigEndian;
-  return new DistillResult(newBase, newSplit, map);
+  return new DistillResult(newBase, newSplit, map, neededList);
 }

@@ -420,8 +420,10 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
         const t = load<u32>(p + <usize>rowGet(r, L_FIX0));
         maxRef = max<u32>(maxRef, t);
         // btf_validate_type: a FUNC's type must be a FUNC_PROTO. A target
-        // not indexed yet leaves the check to the full pass.
-        if (t - 1 >= id - 1) needFullPass = true; // t == 0 or t >= id
+        // not indexed yet is checked after the walk (builders, distill
+        // among them, put the protos FUNCs need after the FUNCs).
+        if (t == 0) needFullPass = true;
+        else if (t >= id) sum.laterFuncs.push(id);
         else {
           const tk = t >= startId ? infoKind(load<u32>(types + <usize>load<u32>(index + (<usize>(t - startId) << 2)), T_INFO), wide) : base!.kind(t);
           needFullPass |= tk != KIND_FUNC_PROTO;
@@ -468,6 +470,12 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
   btf.count = n;
   // Trim the index to the count (in place: the allocator splits the block).
   btf.index = heap.realloc(index, <usize>max<u32>(n, 1) << 2);
+  // FUNCs whose target came later: now indexed, or past the end (the full pass reports it).
+  const later = sum.laterFuncs;
+  for (let i: u32 = 0; i < later.len && !needFullPass; i++) {
+    const t = load<u32>(btf.ownRec(later.get(i)), T_SIZE);
+    needFullPass = t >= startId + n || infoKind(load<u32>(btf.ownRec(t), T_INFO), wide) != KIND_FUNC_PROTO;
+  }
   if (<u64>startId + n > 0xffffffff) return fail(Err.TOO_MANY_TYPES, secOff, 0, "too many types");
   sum.maxStrOff = max<u32>(sum.maxStrOff, maxStr);
   sum.maxRefId = max<u32>(sum.maxRefId, maxRef);

@@ -16,9 +16,15 @@ export class WalkSummary {
   /** Own ids of chain-kind types referencing an id >= their own. */
   fwd: U32Vec = new U32Vec(16);
 
+  /** Own ids of FUNCs whose target comes after them: checked once the walk has indexed it. */
+  laterFuncs: U32Vec = new U32Vec(16);
+
   @inline pushFwd(id: u32): void { this.fwd.push(id); }
   get fwdChains(): usize { return this.fwd.ptr; }
   get fwdCount(): u32 { return this.fwd.len; }
 
-  dispose(): void { this.fwd.free(); }
+  dispose(): void {
+    this.fwd.free();
+    this.laterFuncs.free();
+  }
 }
