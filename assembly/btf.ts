@@ -10,7 +10,7 @@ import {
   KIND_PTR, KIND_ARRAY, KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_ENUM64,
   KIND_FLOAT, KIND_DATASEC, KIND_VAR, KIND_DECL_TAG, MAX_RESOLVE_DEPTH,
 } from "./format";
-import { cstrEqLit } from "./bytes";
+import { cstrEqLit, cstrHash } from "./bytes";
 import { StrIndex, indexSection } from "./strings";
 import { NameIndex } from "./names";
 
@@ -149,14 +149,17 @@ export class Btf {
   @inline name(id: u32): usize { return this.str(this.nameOff(id)); }
 
   /** Find a string by content in this object's chain, base first (libbpf btf__find_str). */
-  findStr(p: usize): i64 {
+  @inline findStr(p: usize): i64 { return this.findStrHashed(p, cstrHash(p)); }
+
+  /** findStr() with the string's cstrHash already computed. */
+  findStrHashed(p: usize, h: u32): i64 {
     if (this.base !== null) {
-      const r = this.base!.findStr(p);
+      const r = this.base!.findStrHashed(p, h);
       if (r >= 0) return r;
     }
     if (this.strLen == 0) return -1;
     if (this.strIndex === null) this.strIndex = indexSection(this.strs, this.strLen);
-    const local = this.strIndex!.find(p);
+    const local = this.strIndex!.findHashed(p, h);
     return local < 0 ? -1 : local + <i64>this.startStrOff;
   }
 

@@ -169,9 +169,23 @@ const FRAME: u32 = 20;
  * field order as libbpf's recursion, with an explicit stack of frames.
  */
 function markNeeded(src: Btf, base: Btf, map: IdMap, marked: usize, splitStart: u32, root: u32, stack: ByteSink): bool {
-  stack.len = 0;
+  // The split type's own fields first, without a frame: most reference
+  // split types or base types already marked.
   const rp = src.ownRec(root);
-  pushFrame(stack, root, rp, src.recKind(rp), src.recVlen(rp));
+  const rk = src.recKind(rp);
+  const cnt = typeIdFieldCount(rk, src.recVlen(rp));
+  for (let i: u32 = 0; i < cnt; i++) {
+    const ref = load<u32>(typeIdFieldAddr(rp, rk, i));
+    if (ref == 0 || ref >= splitStart || map.get(ref) != 0) continue;
+    if (!markBase(base, map, marked, splitStart, root, ref, stack)) return false;
+  }
+  return true;
+}
+
+/** Mark base type `ref` (referenced by `from`) and, depth first, the base types below it. */
+function markBase(base: Btf, map: IdMap, marked: usize, splitStart: u32, from: u32, ref: u32, stack: ByteSink): bool {
+  stack.len = 0;
+  if (!markOne(base, map, marked, from, ref, stack)) return false;
   while (stack.len > 0) {
     const f = stack.ptr + stack.len - FRAME;
     const i = load<u32>(f, 16);
@@ -180,23 +194,28 @@ function markNeeded(src: Btf, base: Btf, map: IdMap, marked: usize, splitStart: 
     store<u32>(f, i + 1, 16);
     const ref = load<u32>(typeIdFieldAddr(<usize>load<u32>(f, 4), kind, i));
     if (ref == 0 || ref >= splitStart || map.get(ref) != 0) continue;
-    const rk = base.kind(ref);
-    if (!distillableKind(rk)) {
-      const id = load<u32>(f);
-      const nm = base.nameOff(ref);
-      return fail(Err.DISTILL_REFUSED, -1, ref,
-        "type [" + id.toString() + "] references base type [" + ref.toString() + "] " + kindName(rk) +
-        (nm != 0 ? " '" + cstrToString(base.str(nm)) + "'" : "") +
-        ", which a distilled base cannot hold (libbpf: unexpected reference to base type[" +
-        ref.toString() + "] of kind [" + rk.toString() + "])");
-    }
-    map.set(ref, ref);
-    store<u32>(marked + (<usize>(ref >> 5) << 2), load<u32>(marked + (<usize>(ref >> 5) << 2)) | (<u32>1 << (ref & 31)));
-    const p = base.rec(ref);
-    // Distilled named composites carry no members: nothing below them is needed.
-    if ((rk == KIND_STRUCT || rk == KIND_UNION) && load<u32>(p, T_NAME) != 0) continue;
-    pushFrame(stack, ref, p, rk, base.vlen(ref));
+    if (!markOne(base, map, marked, load<u32>(f), ref, stack)) return false;
   }
+  return true;
+}
+
+/** Mark one base type; a frame for its fields unless nothing below it is needed. */
+function markOne(base: Btf, map: IdMap, marked: usize, id: u32, ref: u32, stack: ByteSink): bool {
+  const rk = base.kind(ref);
+  if (!distillableKind(rk)) {
+    const nm = base.nameOff(ref);
+    return fail(Err.DISTILL_REFUSED, -1, ref,
+      "type [" + id.toString() + "] references base type [" + ref.toString() + "] " + kindName(rk) +
+      (nm != 0 ? " '" + cstrToString(base.str(nm)) + "'" : "") +
+      ", which a distilled base cannot hold (libbpf: unexpected reference to base type[" +
+      ref.toString() + "] of kind [" + rk.toString() + "])");
+  }
+  map.set(ref, ref);
+  store<u32>(marked + (<usize>(ref >> 5) << 2), load<u32>(marked + (<usize>(ref >> 5) << 2)) | (<u32>1 << (ref & 31)));
+  const p = base.rec(ref);
+  // Distilled named composites carry no members: nothing below them is needed.
+  if ((rk == KIND_STRUCT || rk == KIND_UNION) && load<u32>(p, T_NAME) != 0) return true;
+  pushFrame(stack, ref, p, rk, base.vlen(ref));
   return true;
 }
 

@@ -156,10 +156,11 @@ export class StrSet {
   }
 
   /** Add the NUL-terminated string at `p` (which must not point into this set). */
-  add(p: usize): u32 {
+  @inline add(p: usize): u32 { return this.addHashed(p, cstrHash(p)); }
+
+  /** add() with the string's cstrHash already computed: one hash for the lookup and the insertion. */
+  addHashed(p: usize, h: u32): u32 {
     this.index.rebase(this.data.ptr);
-    // One hash for the lookup and the insertion (distill adds every string of a module).
-    const h = cstrHash(p);
     const found = this.index.findHashed(p, h);
     if (found >= 0) return <u32>found;
     const off = this.data.len;

@@ -6,7 +6,7 @@ import { Btf } from "./btf";
 import { Err, fail } from "./errors";
 import { ByteSink } from "./sink";
 import { StrSet, StrIndex } from "./strings";
-import { bswap16, swapWords } from "./bytes";
+import { bswap16, cstrHash, swapWords } from "./bytes";
 import {
   COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, KIND_ARRAY, KIND_DATASEC,
   KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC, KIND_FUNC_PROTO,
@@ -57,11 +57,12 @@ export class BtfBuilder {
   /** libbpf btf__add_str: "" is 0; the base chain is searched first; else dedup in our set. */
   addStr(p: usize): u32 {
     if (load<u8>(p) == 0) return 0;
+    const h = cstrHash(p);
     if (this.base !== null) {
-      const r = this.base!.findStr(p);
+      const r = this.base!.findStrHashed(p, h);
       if (r >= 0) return <u32>r;
     }
-    return this.startStrOff + this.strs.add(p);
+    return this.startStrOff + this.strs.addHashed(p, h);
   }
 
   /** Look a string up without adding it (btf__find_str). */
