@@ -897,3 +897,14 @@ export function zstdDecompress(src: usize, len: usize, out: ByteSink, max: u64):
   if (frames == 0) return bad(p, "no zstd frame");
   return true;
 }
+
+// ---- views for the unit specs (assembly/__tests__/zstd.spec.ts) -------------
+
+/** Read a Huffman tree description (readHuffTree): the address after it, or 0. */
+export function huffTreeForSpec(p: usize, end: usize): usize { return readHuffTree(p, end); }
+/** Entry `i` of the current Huffman decode table: symbol << 8 | code length. */
+export function hufEntryForSpec(i: u32): u32 { return <u32>load<u16>(scratch + OFF_HUF + (<usize>i << 1)); }
+/** Longest code of the current Huffman table. */
+export function hufBitsForSpec(): u32 { return hufBits; }
+/** Cell `state` of a predefined FSE table (0 literal lengths, 1 offsets, 2 match lengths). */
+export function predefinedCellForSpec(kind: i32, state: u32): usize { return scratch + OFF_PRE + <usize>kind * 64 * 8 + (<usize>state << 3); }
