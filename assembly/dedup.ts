@@ -1,5 +1,5 @@
 // BTF deduplication with libbpf's btf__dedup output, byte for byte
-// (libbpf src/btf.c at the commit the goldens were made with; spec §4).
+// (libbpf src/btf.c btf__dedup, at the commit the goldens were made with).
 //
 // Phases, as btf__dedup: prep (split: pre-hash the base) -> strings ->
 // primitive types -> struct/union/typedef graphs -> unambiguous FWDs ->

@@ -1,4 +1,4 @@
-// CI's fixed-seed fuzz smoke (issue 7): 2,000 cases with seed 1, round-robin
+// CI's fixed-seed fuzz smoke: 2,000 cases with seed 1, round-robin
 // over every family (raw BTF, ELF modules, compressed/wrapped inputs, the
 // Checker, the HTTP handler, BTF generated from scratch): no trap, no stray
 // exception, no finding. The heavy targets (C dump, dedup, distill+relocate

@@ -1,4 +1,4 @@
-// Property tests over generated VALID BTF (issue 7), with the generator of
+// Property tests over generated VALID BTF, with the generator of
 // test/gen.ts (every kind; shared with the dedup properties):
 //   - parse(write(x)) == x, little- and big-endian, 24- and 32-byte headers,
 //     compared as bytes and as the raw dump;
