@@ -14,7 +14,7 @@
 import { Gunzip } from "fflate";
 import { BtfError } from "./errors.js";
 import { lz4LegacyDecode } from "./lz4.js";
-import { init, guard, copyIn, takeResult, lastError } from "./core.js";
+import { init, guard, copyIn, takeResult, lastError, type CoreExports } from "./core.js";
 
 export type InputKind = "btf" | "btf-be" | "elf" | "gzip" | "xz" | "zstd" | "lz4" | "bzimage" | "unknown";
 
@@ -96,9 +96,14 @@ function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
  * Needs the core initialised (unwrap() does it; unwrapSync() callers have).
  */
 export function unzstdCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
+  return coreDecode(b, (c, ptr) => c.zstdDecode(ptr, b.length, max, sizeHint));
+}
+
+/** One decoder of the core over `b`: copy in, decode, free, copy the output out. */
+function coreDecode(b: Uint8Array, decode: (c: CoreExports, ptr: number) => number): Uint8Array {
   return guard((c) => {
     const ptr = copyIn(b, c);
-    const ok = c.zstdDecode(ptr, b.length, max, sizeHint) !== 0;
+    const ok = decode(c, ptr) !== 0;
     c.memFree(ptr);
     if (!ok) throw lastError(c);
     return takeResult(c);
@@ -119,13 +124,7 @@ function appendedSize(payload: Uint8Array): number {
  * Needs the core initialised (unwrap() does it; unwrapSync() callers have).
  */
 export function unxzCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
-  return guard((c) => {
-    const ptr = copyIn(b, c);
-    const ok = c.xzDecode(ptr, b.length, max, sizeHint) !== 0;
-    c.memFree(ptr);
-    if (!ok) throw lastError(c);
-    return takeResult(c);
-  });
+  return coreDecode(b, (c, ptr) => c.xzDecode(ptr, b.length, max, sizeHint));
 }
 
 /** The compressed payload of an x86 bzImage (boot protocol >= 2.08), without the appended size. */
