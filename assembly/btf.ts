@@ -8,9 +8,9 @@ import {
   COMMON_LEN, KIND_INT, T_INFO, T_NAME, T_SIZE, infoKflag, infoKind, infoVlen,
   KIND_TYPEDEF, KIND_VOLATILE, KIND_CONST, KIND_RESTRICT, KIND_TYPE_TAG,
   KIND_PTR, KIND_ARRAY, KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_ENUM64,
-  KIND_FLOAT, KIND_DATASEC, KIND_VAR, KIND_DECL_TAG,
+  KIND_FLOAT, KIND_DATASEC, KIND_VAR, KIND_DECL_TAG, MAX_RESOLVE_DEPTH,
 } from "./format";
-import { cstrEqLit } from "./bytes";
+import { cstrEqLit, cstrHash } from "./bytes";
 import { StrIndex, indexSection } from "./strings";
 import { NameIndex } from "./names";
 
@@ -149,14 +149,17 @@ export class Btf {
   @inline name(id: u32): usize { return this.str(this.nameOff(id)); }
 
   /** Find a string by content in this object's chain, base first (libbpf btf__find_str). */
-  findStr(p: usize): i64 {
+  @inline findStr(p: usize): i64 { return this.findStrHashed(p, cstrHash(p)); }
+
+  /** findStr() with the string's cstrHash already computed. */
+  findStrHashed(p: usize, h: u32): i64 {
     if (this.base !== null) {
-      const r = this.base!.findStr(p);
+      const r = this.base!.findStrHashed(p, h);
       if (r >= 0) return r;
     }
     if (this.strLen == 0) return -1;
     if (this.strIndex === null) this.strIndex = indexSection(this.strs, this.strLen);
-    const local = this.strIndex!.find(p);
+    const local = this.strIndex!.findHashed(p, h);
     return local < 0 ? -1 : local + <i64>this.startStrOff;
   }
 
@@ -169,9 +172,7 @@ export class Btf {
     for (let id = cnt - 1; id >= this.startId; id--) {
       const off = load<u32>(this.ownRec(id), T_NAME);
       if (off == 0) continue;
-      const a = idx.slot(this.str(off), this);
-      store<u32>(idx.next + (<usize>(id - this.startId) << 2), load<u32>(a));
-      store<u32>(a, id);
+      idx.prepend(this.str(off), id);
     }
     this.names = idx;
     return idx;
@@ -187,10 +188,8 @@ export class Btf {
       if (r != 0) return r;
     }
     const idx = this.nameIndex();
-    let id = load<u32>(idx.slot(p, this));
-    while (id != 0 && (id <= after || (kind != 0 && this.kind(id) != kind))) {
-      id = load<u32>(idx.next + (<usize>(id - this.startId) << 2));
-    }
+    let id = idx.first(p);
+    while (id != 0 && (id <= after || (kind != 0 && this.kind(id) != kind))) id = idx.nextOf(id);
     return id;
   }
 
@@ -233,7 +232,7 @@ export class Btf {
    */
   resolveSize(id: u32, ptrSize: i32): i64 {
     let nelems: u64 = 1;
-    for (let depth = 0; depth < 32 && id != 0; depth++) {
+    for (let depth: u32 = 0; depth < MAX_RESOLVE_DEPTH && id != 0; depth++) {
       const k = this.kind(id);
       switch (k) {
         case KIND_INT: case KIND_STRUCT: case KIND_UNION: case KIND_ENUM:

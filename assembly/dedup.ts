@@ -1,5 +1,5 @@
 // BTF deduplication with libbpf's btf__dedup output, byte for byte
-// (libbpf src/btf.c at the commit the goldens were made with; spec §4).
+// (libbpf src/btf.c btf__dedup, at the commit the goldens were made with).
 //
 // Phases, as btf__dedup: prep (split: pre-hash the base) -> strings ->
 // primitive types -> struct/union/typedef graphs -> unambiguous FWDs ->
@@ -17,16 +17,24 @@
 import { Btf } from "./btf";
 import { Err, fail } from "./errors";
 import {
-  COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, BTF_MAGIC, T_INFO, T_NAME, T_SIZE,
+  COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, T_INFO, T_NAME, T_SIZE,
   KIND_INT, KIND_PTR, KIND_ARRAY, KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_FWD,
   KIND_TYPEDEF, KIND_VOLATILE, KIND_CONST, KIND_RESTRICT, KIND_FUNC, KIND_FUNC_PROTO,
   KIND_VAR, KIND_DATASEC, KIND_FLOAT, KIND_DECL_TAG, KIND_TYPE_TAG, KIND_ENUM64,
   MEMBER_LEN, ENUM_LEN, ENUM64_LEN, PARAM_LEN, infoKflag, kindName,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import { writeHeader } from "./parse";
+import { StrSet } from "./strings";
+import { U32Map } from "./u32map";
+import { CandTable, StrMemo, UNPROCESSED, ld, st } from "./dedup_tables";
+import {
+  equalCommon, equalElems, equalIntTag, equalTypedef, equalWords, hashArray, hashCommon,
+  hashEnum, hashFnProto, hashIntTag, hashStruct, hashTypedef,
+} from "./dedup_hash";
+import { U32Vec } from "./vec";
 
-/** map[] states (libbpf BTF_UNPROCESSED_ID / BTF_IN_PROGRESS_ID); ids <= MAX_ID are "mapped". */
-const UNPROCESSED: u32 = 0xffffffff;
+/** map[] states (libbpf BTF_UNPROCESSED_ID, dedup_tables.ts, and BTF_IN_PROGRESS_ID); ids <= MAX_ID are "mapped". */
 const IN_PROGRESS: u32 = 0xfffffffe;
 const MAX_ID: u32 = 0x7fffffff;
 
@@ -43,495 +51,6 @@ const IDENTICAL_BUDGET: u32 = 1 << 22;
 const R_INVAL: i32 = -22;
 const R_LOOP: i32 = -40;
 const R_TOO_COMPLEX: i32 = -7;
-
-/** Golden ratio multiplier of libbpf's hash_bits (LP64). */
-const HASH_MUL: u64 = 0x9E3779B97F4A7C15;
-
-// ---- small unmanaged helpers ---------------------------------------------
-
-@inline function ld(base: usize, i: u32): u32 { return load<u32>(base + (<usize>i << 2)); }
-@inline function st(base: usize, i: u32, v: u32): void { store<u32>(base + (<usize>i << 2), v); }
-
-function allocU32(n: u32, fill: u32): usize {
-  const bytes = (<usize>n << 2) + 4;
-  const p = heap.alloc(bytes);
-  memory.fill(p, fill == 0 ? 0 : 0xff, bytes);
-  if (fill != 0 && fill != 0xffffffff) for (let i: u32 = 0; i < n; i++) st(p, i, fill);
-  return p;
-}
-
-/** A growable u32 stack in unmanaged memory. */
-class U32Stack {
-  ptr: usize;
-  len: u32 = 0;
-  cap: u32;
-  constructor(cap: u32) {
-    this.cap = cap < 16 ? 16 : cap;
-    this.ptr = heap.alloc(<usize>this.cap << 2);
-  }
-  @inline push(v: u32): void {
-    if (this.len == this.cap) this.grow();
-    st(this.ptr, this.len++, v);
-  }
-  @inline pop(): u32 { return ld(this.ptr, --this.len); }
-  /** Room for `n` more values, for pushUnchecked. */
-  @inline reserve(n: u32): void {
-    if (<u64>this.len + n > <u64>this.cap) this.growTo(this.len + n);
-  }
-  @inline pushUnchecked(v: u32): void { st(this.ptr, this.len++, v); }
-  private growTo(need: u32): void {
-    while (this.cap < need) this.cap <<= 1;
-    this.ptr = heap.realloc(this.ptr, <usize>this.cap << 2);
-  }
-  private grow(): void {
-    this.cap <<= 1;
-    this.ptr = heap.realloc(this.ptr, <usize>this.cap << 2);
-  }
-  dispose(): void { if (this.ptr != 0) heap.free(this.ptr); this.ptr = 0; }
-}
-
-// ---- libbpf's hashmap, as a multimap of candidates -------------------------
-
-/**
- * Emulates libbpf's `struct hashmap` with HASHMAP_APPEND inserts: chains of
- * entries per bucket, new entries prepended, growth when
- * (size + 1) * 4 / 3 > cap to cap_bits + 1 (at least 2), rehash walking the
- * old buckets 0..cap-1 head to tail and prepending into the new ones.
- * Entry i lives at index i; links are index + 1 (0 ends a chain).
- */
-class CandTable {
-  /** Entries of 16 bytes: key (u64), value (u32), next link (u32). */
-  ents: usize;
-  buckets: usize = 0;
-  capBits: u32 = 0;
-  cap: u32 = 0;
-  size: u32 = 0;
-
-  constructor(maxEntries: u32) {
-    this.ents = heap.alloc((<usize>maxEntries + 1) << 4);
-  }
-
-  @inline bucketOf(key: u64, bits: u32): u32 {
-    return bits == 0 ? 0 : <u32>((key * HASH_MUL) >> (64 - <u64>bits));
-  }
-
-  /** First link of the chain that candidates for `key` are on (0: none). */
-  @inline head(key: u64): u32 {
-    if (this.cap == 0) return 0;
-    return ld(this.buckets, this.bucketOf(key, this.capBits));
-  }
-
-  @inline entry(link: u32): usize { return this.ents + (<usize>(link - 1) << 4); }
-  @inline keyAt(link: u32): u64 { return load<u64>(this.entry(link)); }
-  @inline valAt(link: u32): u32 { return load<u32>(this.entry(link), 8); }
-  @inline nextOf(link: u32): u32 { return load<u32>(this.entry(link), 12); }
-
-  insert(key: u64, val: u32): void {
-    if (this.cap == 0 || ((<u64>this.size + 1) * 4) / 3 > <u64>this.cap) this.grow();
-    const b = this.bucketOf(key, this.capBits);
-    const e = this.ents + (<usize>this.size << 4);
-    store<u64>(e, key);
-    store<u32>(e, val, 8);
-    store<u32>(e, ld(this.buckets, b), 12);
-    this.size++;
-    st(this.buckets, b, this.size);
-  }
-
-  private grow(): void {
-    let bits = this.capBits + 1;
-    if (bits < 2) bits = 2;
-    const cap: u32 = <u32>1 << bits;
-    const nb = allocU32(cap, 0);
-    const old = this.buckets;
-    for (let b: u32 = 0; b < this.cap; b++) {
-      let link = ld(old, b);
-      while (link != 0) {
-        const e = this.entry(link);
-        const nx = load<u32>(e, 12);
-        const h = this.bucketOf(load<u64>(e), bits);
-        store<u32>(e, ld(nb, h), 12);
-        st(nb, h, link);
-        link = nx;
-      }
-    }
-    if (old != 0) heap.free(old);
-    this.buckets = nb;
-    this.cap = cap;
-    this.capBits = bits;
-  }
-
-  dispose(): void {
-    heap.free(this.ents);
-    if (this.buckets != 0) heap.free(this.buckets);
-    this.buckets = 0;
-  }
-}
-
-// ---- the new string section -------------------------------------------------
-
-/**
- * The deduplicated string section being built (libbpf's strset): strings in
- * first-insertion order, exact-match dedup. Slots keep the hash beside the
- * offset so probes rarely compare bytes and growth never rehashes strings.
- */
-const FNV_BASIS: u32 = 2166136261;
-
-class StrTable {
-  data: usize;
-  len: u32 = 0;
-  dataCap: u32;
-  /** Slot pairs: hash, offset + 1 (0: free). */
-  slots: usize;
-  mask: u32;
-  size: u32 = 0;
-  /**
-   * Most bytes the section may take. Offsets into the middle of strings
-   * make every suffix its own string, so a crafted input could ask for a
-   * section quadratic in its size; past this, dedup fails instead.
-   */
-  limit: u64;
-  overflow: bool = false;
-
-  constructor(expectStrings: u32, expectBytes: u32, withEmpty: bool, limit: u64) {
-    this.limit = limit;
-    let cap: u32 = 64;
-    while (<u64>cap * 3 < <u64>expectStrings * 4) cap <<= 1;
-    this.mask = cap - 1;
-    this.slots = heap.alloc(<usize>cap << 3);
-    memory.fill(this.slots, 0, <usize>cap << 3);
-    this.dataCap = expectBytes < 64 ? 64 : expectBytes;
-    this.data = heap.alloc(this.dataCap);
-    if (withEmpty) {
-      // "" at offset 0, as libbpf's strset__add_str(""): an empty string
-      // met at another offset then maps to 0.
-      store<u8>(this.data, 0);
-      this.len = 1;
-      const slot = this.slots + (<usize>(FNV_BASIS & this.mask) << 3);
-      store<u32>(slot, FNV_BASIS);
-      store<u32>(slot, 1, 4);
-      this.size = 1;
-    }
-  }
-
-  /** Offset of the NUL-terminated string at `p` (added when new). */
-  add(p: usize): u32 {
-    // FNV-1a, computing the length on the way.
-    let h: u32 = FNV_BASIS;
-    let q = p;
-    while (true) {
-      const c = <u32>load<u8>(q);
-      if (c == 0) break;
-      h = (h ^ c) * 16777619;
-      q++;
-    }
-    const n = <u32>(q - p);
-    const mask = this.mask;
-    let i = h & mask;
-    while (true) {
-      const slot = this.slots + (<usize>i << 3);
-      const o = load<u32>(slot, 4);
-      if (o == 0) break;
-      if (load<u32>(slot) == h && bytesEqual(this.data + <usize>(o - 1), p, n + 1)) return o - 1;
-      i = (i + 1) & mask;
-    }
-    const off = this.len;
-    if (<u64>off + n + 1 > this.limit) {
-      this.overflow = true;
-      return 0;
-    }
-    if (<u64>off + n + 1 > <u64>this.dataCap) this.growData(n + 1);
-    memory.copy(this.data + <usize>off, p, n + 1);
-    this.len = off + n + 1;
-    const slot = this.slots + (<usize>i << 3);
-    store<u32>(slot, h);
-    store<u32>(slot, off + 1, 4);
-    if (++this.size * 4 > (mask + 1) * 3) this.growSlots();
-    return off;
-  }
-
-  private growData(need: u32): void {
-    let c = <u64>this.dataCap;
-    while (c < <u64>this.len + need) c <<= 1;
-    this.data = heap.realloc(this.data, <usize>c);
-    this.dataCap = <u32>c;
-  }
-
-  private growSlots(): void {
-    const oldCap = this.mask + 1;
-    const cap = oldCap << 1;
-    const old = this.slots;
-    const mask = cap - 1;
-    const slots = heap.alloc(<usize>cap << 3);
-    memory.fill(slots, 0, <usize>cap << 3);
-    for (let j: u32 = 0; j < oldCap; j++) {
-      const a = old + (<usize>j << 3);
-      const o = load<u32>(a, 4);
-      if (o == 0) continue;
-      const h = load<u32>(a);
-      let i = h & mask;
-      while (load<u32>(slots + (<usize>i << 3), 4) != 0) i = (i + 1) & mask;
-      store<u64>(slots + (<usize>i << 3), load<u64>(a));
-    }
-    heap.free(old);
-    this.slots = slots;
-    this.mask = mask;
-  }
-
-  /** The lookup slots are done with once the section is complete; later phases reuse the memory. */
-  dropIndex(): void {
-    if (this.slots != 0) heap.free(this.slots);
-    this.slots = 0;
-  }
-
-  dispose(): void {
-    this.dropIndex();
-    heap.free(this.data);
-  }
-}
-
-/**
- * Old string offset -> new offset, for offsets seen so far (open addressing,
- * keys stored + 1 so 0 marks a free slot). Smaller than an array over the
- * whole old section, which matters: fresh memory is slow to touch.
- */
-class OffMemo {
-  slots: usize;
-  mask: u32;
-  /** 32 - log2(capacity): slots are the top bits of a multiplicative hash. */
-  shift: u32;
-  size: u32 = 0;
-
-  constructor(expect: u32) {
-    let cap: u32 = 64;
-    while (<u64>cap * 3 < <u64>expect * 4) cap <<= 1;
-    this.mask = cap - 1;
-    this.shift = clz(cap) + 1;
-    this.slots = heap.alloc(<usize>cap << 3);
-    memory.fill(this.slots, 0, <usize>cap << 3);
-  }
-
-  @inline slotOf(key: u32, mask: u32): u32 { return ((key * 0x9E3779B1) >> this.shift) & mask; }
-
-  /** The value for `key`, or UNPROCESSED. */
-  @inline get(key: u32): u32 {
-    const k1 = key + 1;
-    const mask = this.mask;
-    let i = this.slotOf(k1, mask);
-    while (true) {
-      const a = this.slots + (<usize>i << 3);
-      const k = load<u32>(a);
-      if (k == k1) return load<u32>(a, 4);
-      if (k == 0) return UNPROCESSED;
-      i = (i + 1) & mask;
-    }
-  }
-
-  /** Add `key` (known to be absent). */
-  set(key: u32, val: u32): void {
-    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const k1 = key + 1;
-    const mask = this.mask;
-    let i = this.slotOf(k1, mask);
-    while (load<u32>(this.slots + (<usize>i << 3)) != 0) i = (i + 1) & mask;
-    const a = this.slots + (<usize>i << 3);
-    store<u32>(a, k1);
-    store<u32>(a, val, 4);
-    this.size++;
-  }
-
-  private grow(): void {
-    const oldCap = this.mask + 1;
-    const old = this.slots;
-    const cap = oldCap << 1;
-    const mask = cap - 1;
-    this.shift--;
-    this.slots = heap.alloc(<usize>cap << 3);
-    memory.fill(this.slots, 0, <usize>cap << 3);
-    for (let j: u32 = 0; j < oldCap; j++) {
-      const a = old + (<usize>j << 3);
-      const k = load<u32>(a);
-      if (k == 0) continue;
-      let i = this.slotOf(k, mask);
-      while (load<u32>(this.slots + (<usize>i << 3)) != 0) i = (i + 1) & mask;
-      store<u64>(this.slots + (<usize>i << 3), load<u64>(a));
-    }
-    heap.free(old);
-    this.mask = mask;
-  }
-
-  dispose(): void { heap.free(this.slots); }
-}
-
-/**
- * Old string offset -> new offset. Offsets at the start of a string (all
- * of them, in BTF that pahole or libbpf wrote) are numbered by their rank in
- * a bitmap of string starts, so the memo is one u32 per string and stays
- * cache-sized; offsets into the middle of a string go to a hash memo.
- */
-class StrMemo {
-  sec: usize;
-  len: u32;
-  /** Bit i: a string starts at offset i. */
-  bits: usize;
-  /** Per 64-bit word of `bits`: the number of starts before it. */
-  rank: usize;
-  words: u32;
-  vals: usize = 0;
-  mid: OffMemo | null = null;
-
-  constructor(sec: usize, len: u32) {
-    this.sec = sec;
-    this.len = len;
-    const words = (len + 63) >> 6;
-    this.words = words;
-    this.bits = heap.alloc((<usize>words << 3) + 8);
-    this.rank = heap.alloc((<usize>words << 2) + 4);
-  }
-
-  /**
-   * Mark the string starts of bitmap words [from, to): offset 0 and every
-   * offset after a NUL. Eight bytes at a time: a byte-wise "is zero" test
-   * whose flags are gathered into one byte by a multiply.
-   */
-  scan(from: u32, to: u32): void {
-    const sec = this.sec;
-    const len = this.len;
-    for (let w = from; w < to; w++) {
-      const b0 = w << 6;
-      // Was the byte before this word's first one a NUL (or is this offset 0)?
-      let carry: u64 = b0 == 0 ? 1 : (load<u8>(sec + <usize>(b0 - 1)) == 0 ? 1 : 0);
-      let word: u64 = 0;
-      for (let g: u32 = 0; g < 8; g++) {
-        const at = b0 + (g << 3);
-        if (at >= len) break;
-        let z: u64;
-        if (len - at >= 8) {
-          const v = load<u64>(sec + <usize>at);
-          const nz = (((v & 0x7F7F7F7F7F7F7F7F) + 0x7F7F7F7F7F7F7F7F) | v) & 0x8080808080808080;
-          const zh = ~nz & 0x8080808080808080;
-          z = ((zh >> 7) * 0x0102040810204080) >> 56;
-        } else {
-          z = 0;
-          for (let k: u32 = 0; at + k < len; k++) if (load<u8>(sec + <usize>(at + k)) == 0) z |= <u64>1 << k;
-        }
-        word |= (((z << 1) | carry) & 0xff) << (<u64>g << 3);
-        carry = z >> 7;
-      }
-      // No string starts at or past the end.
-      if (len - b0 < 64) word &= (<u64>1 << <u64>(len - b0)) - 1;
-      store<u64>(this.bits + (<usize>w << 3), word);
-    }
-  }
-
-  /** After the scan: ranks, and the memo proper. */
-  finish(): void {
-    let count: u32 = 0;
-    for (let w: u32 = 0; w < this.words; w++) {
-      st(this.rank, w, count);
-      count += <u32>popcnt(load<u64>(this.bits + (<usize>w << 3)));
-    }
-    this.vals = allocU32(count, UNPROCESSED);
-  }
-
-  /** Index of `local` in vals, or -1 when it is not the start of a string. */
-  @inline slot(local: u32): i32 {
-    const w = local >> 6;
-    const word = load<u64>(this.bits + (<usize>w << 3));
-    const bit = <u64>(local & 63);
-    if (((word >> bit) & 1) == 0) return -1;
-    return <i32>(ld(this.rank, w) + <u32>popcnt(word & ((<u64>1 << bit) - 1)));
-  }
-
-  @inline get(local: u32): u32 {
-    const i = this.slot(local);
-    if (i >= 0) return ld(this.vals, <u32>i);
-    return this.mid === null ? UNPROCESSED : this.mid!.get(local);
-  }
-
-  set(local: u32, v: u32): void {
-    const i = this.slot(local);
-    if (i >= 0) { st(this.vals, <u32>i, v); return; }
-    if (this.mid === null) this.mid = new OffMemo(64);
-    this.mid!.set(local, v);
-  }
-
-  dispose(): void {
-    heap.free(this.bits);
-    heap.free(this.rank);
-    if (this.vals != 0) heap.free(this.vals);
-    if (this.mid !== null) this.mid!.dispose();
-  }
-}
-
-@inline function bytesEqual(a: usize, b: usize, n: u32): bool {
-  return memory.compare(a, b, n) == 0;
-}
-
-// ---- hashing (libbpf btf_hash_*) ------------------------------------------
-
-@inline function combine(h: u64, v: u32): u64 { return h * 31 + <u64>v; }
-
-@inline function hashCommon(p: usize): u64 {
-  return combine(combine(combine(0, load<u32>(p, T_NAME)), load<u32>(p, T_INFO)), load<u32>(p, T_SIZE));
-}
-@inline function hashTypedef(p: usize): u64 {
-  return combine(combine(0, load<u32>(p, T_NAME)), load<u32>(p, T_INFO));
-}
-@inline function hashIntTag(p: usize): u64 { return combine(hashCommon(p), load<u32>(p, COMMON_LEN)); }
-/** Enums hash by name only, so forward declarations meet full enums (and ENUM meets ENUM64). */
-@inline function hashEnum(p: usize): u64 { return combine(0, load<u32>(p, T_NAME)); }
-
-function hashStruct(p: usize, vlen: u32): u64 {
-  let h = hashCommon(p);
-  let m = p + COMMON_LEN;
-  for (let i: u32 = 0; i < vlen; i++, m += MEMBER_LEN) {
-    h = combine(h, load<u32>(m));
-    h = combine(h, load<u32>(m, 8));
-  }
-  return h;
-}
-function hashArray(p: usize): u64 {
-  let h = hashCommon(p);
-  h = combine(h, load<u32>(p, COMMON_LEN));
-  h = combine(h, load<u32>(p, COMMON_LEN + 4));
-  return combine(h, load<u32>(p, COMMON_LEN + 8));
-}
-function hashFnProto(p: usize, vlen: u32): u64 {
-  let h = hashCommon(p);
-  let q = p + COMMON_LEN;
-  for (let i: u32 = 0; i < vlen; i++, q += PARAM_LEN) {
-    h = combine(h, load<u32>(q));
-    h = combine(h, load<u32>(q, 4));
-  }
-  return h;
-}
-
-// ---- equality (libbpf btf_equal_* / btf_compat_* / btf_shallow_equal_*) ----
-
-@inline function equalCommon(a: usize, b: usize): bool {
-  return load<u32>(a, T_NAME) == load<u32>(b, T_NAME) && load<u32>(a, T_INFO) == load<u32>(b, T_INFO) &&
-    load<u32>(a, T_SIZE) == load<u32>(b, T_SIZE);
-}
-@inline function equalTypedef(a: usize, b: usize): bool {
-  return load<u32>(a, T_NAME) == load<u32>(b, T_NAME) && load<u32>(a, T_INFO) == load<u32>(b, T_INFO);
-}
-@inline function equalIntTag(a: usize, b: usize): bool {
-  return equalCommon(a, b) && load<u32>(a, COMMON_LEN) == load<u32>(b, COMMON_LEN);
-}
-/** Compare `n` bytes of trailing data word by word. */
-function equalWords(a: usize, b: usize, n: usize): bool {
-  for (let i: usize = 0; i < n; i += 4) if (load<u32>(a + i) != load<u32>(b + i)) return false;
-  return true;
-}
-/** Pairs of words (name_off, x) at stride `stride`, comparing only the words in `mask` (bit0 w0, bit1 w1, bit2 w2). */
-function equalElems(a: usize, b: usize, vlen: u32, stride: u32, mask: u32): bool {
-  for (let i: u32 = 0; i < vlen; i++, a += stride, b += stride) {
-    if ((mask & 1) != 0 && load<u32>(a) != load<u32>(b)) return false;
-    if ((mask & 2) != 0 && load<u32>(a, 4) != load<u32>(b, 4)) return false;
-    if ((mask & 4) != 0 && load<u32>(a, 8) != load<u32>(b, 8)) return false;
-  }
-  return true;
-}
 
 // ---- the dedup state ------------------------------------------------------
 
@@ -563,7 +82,7 @@ class Dedup {
    * kind << 24 | vlen, decoded once with each owner's info profile.
    */
   ids: usize;
-  hypotList: U32Stack;
+  hypotList: U32Vec;
   adjustCanon: bool = false;
   table: CandTable;
   /**
@@ -574,8 +93,8 @@ class Dedup {
   work: usize = 0;
   workMem: usize = 0;
   /** Work stack for the equivalence and identity walks and for ref types. */
-  stack: U32Stack;
-  strs: StrTable | null = null;
+  stack: U32Vec;
+  strs: StrSet | null = null;
   /** Old own string offset -> new offset, during the string phase. */
   strMemo: StrMemo | null = null;
   /** Id of the first type a failed check was about, and the error. */
@@ -589,15 +108,15 @@ class Dedup {
     this.n = n;
     this.startId = btf.startId;
     this.ids = heap.alloc((<usize>n << 4) + 16);
-    this.hypotList = new U32Stack(256);
-    this.stack = new U32Stack(1024);
+    this.hypotList = new U32Vec(256);
+    this.stack = new U32Vec(1024);
     this.table = new CandTable(n);
   }
 
   dispose(): void {
     heap.free(this.ids);
-    this.hypotList.dispose();
-    this.stack.dispose();
+    this.hypotList.free();
+    this.stack.free();
     this.table.dispose();
     if (this.workMem != 0) heap.free(this.workMem);
     this.workMem = 0;
@@ -702,7 +221,7 @@ class Dedup {
     const strLen = btf.strLen;
     // Sized for kernel BTF's ~17 bytes a string; the table grows if needed.
     const limit = min<u64>(0x7fffffff, <u64>strLen * 8 + (16 << 20));
-    this.strs = new StrTable(strLen / 16 + 16, strLen + 1, btf.base === null, limit);
+    this.strs = new StrSet(btf.base === null, strLen / 16 + 16, strLen + 1, limit);
     // Most strings are referenced many times: remember each old offset's answer.
     const memo = new StrMemo(btf.strs, strLen);
     this.strMemo = memo;
@@ -1100,45 +619,26 @@ class Dedup {
       const k = this.kind(id);
       if ((k == KIND_STRUCT || k == KIND_UNION) && this.mapOf(id) == id) count++;
     }
-    // Open addressing name_off -> id (0: the name is ambiguous). 0xffffffff marks a free slot.
-    let cap: u32 = 16;
-    while (cap < count * 2) cap <<= 1;
-    const mask = cap - 1;
-    const keys = allocU32(cap, UNPROCESSED);
-    const vals = allocU32(cap, 0);
+    // name_off -> id, 0 when the name is ambiguous.
+    const byName = new U32Map(count);
     for (let id: u32 = 1; id < n; id++) {
       const k = this.kind(id);
       if (k != KIND_STRUCT && k != KIND_UNION) continue;
       if (this.mapOf(id) != id) continue;
       const name = load<u32>(this.rec(id), T_NAME);
-      let s = <u32>((<u64>name * HASH_MUL) >> 32) & mask;
-      while (true) {
-        const key = ld(keys, s);
-        if (key == UNPROCESSED) { st(keys, s, name); st(vals, s, id); break; }
-        if (key == name) { st(vals, s, 0); break; }
-        s = (s + 1) & mask;
-      }
+      byName.set(name, byName.get(name, UNPROCESSED) == UNPROCESSED ? id : 0);
     }
     for (let id = this.startId; id < n; id++) {
       if (this.kind(id) != KIND_FWD || this.mapOf(id) != id) continue;
       const p = this.rec(id);
-      const name = load<u32>(p, T_NAME);
-      let s = <u32>((<u64>name * HASH_MUL) >> 32) & mask;
-      let cand: u32 = 0;
-      while (true) {
-        const key = ld(keys, s);
-        if (key == UNPROCESSED) break;
-        if (key == name) { cand = ld(vals, s); break; }
-        s = (s + 1) & mask;
-      }
+      const cand = byName.get(load<u32>(p, T_NAME), 0);
       if (cand == 0) continue;
       const ck = this.kind(cand);
       const isUnion = infoKflag(load<u32>(p, T_INFO));
       if ((ck == KIND_STRUCT && isUnion) || (ck == KIND_UNION && !isUnion)) continue;
       this.setMap(id, cand);
     }
-    heap.free(keys);
-    heap.free(vals);
+    byName.dispose();
   }
 
   @inline isRefKind(k: u32): bool {
@@ -1367,20 +867,9 @@ class Dedup {
     const types = block + HDR_LEN_LAYOUT;
     const mem = types - hdrLen;
     if (layoutLen > 0) memory.copy(types + typeLen, btf.layout, layoutLen);
-    memory.copy(types + typeLen + layoutLen, strs.data, strLen);
+    memory.copy(types + typeLen + layoutLen, strs.data.ptr, strLen);
     // Header: type_off 0, strings after the types (and the layout section, if kept).
-    store<u16>(mem, BTF_MAGIC);
-    store<u8>(mem, 1, 2);
-    store<u8>(mem, <u8>btf.flags, 3);
-    store<u32>(mem, hdrLen, 4);
-    store<u32>(mem, 0, 8);
-    store<u32>(mem, typeLen, 12);
-    store<u32>(mem, typeLen + layoutLen, 16);
-    store<u32>(mem, strLen, 20);
-    if (hdrLen == HDR_LEN_LAYOUT) {
-      store<u32>(mem, layoutLen > 0 ? typeLen : 0, 24);
-      store<u32>(mem, layoutLen, 28);
-    }
+    writeHeader(mem, hdrLen, btf.flags, typeLen, layoutLen, strLen);
     const out = new Btf();
     out.mem = mem;
     out.size = hdrLen + typeLen + layoutLen + strLen;

@@ -21,6 +21,7 @@ import { Btf } from "./btf";
 import { BtfBuilder } from "./write";
 import { IdMap } from "./idmap";
 import { U32Map } from "./u32map";
+import { U32Vec } from "./vec";
 import { ByteSink } from "./sink";
 import { Err, fail } from "./errors";
 import { cstrToString } from "./bytes";
@@ -38,12 +39,15 @@ export class DistillResult {
     public split: Btf,
     /** Old id (in the source split's id space) -> new id; 0 for base types not kept. */
     public idMap: IdMap,
+    /** The old base ids the module needs, ascending: the only base ids idMap maps. */
+    public baseIds: U32Vec,
   ) {}
 
   dispose(): void {
     this.base.release();
     this.split.release();
     this.idMap.dispose();
+    this.baseIds.free();
   }
 }
 
@@ -165,9 +169,23 @@ const FRAME: u32 = 20;
  * field order as libbpf's recursion, with an explicit stack of frames.
  */
 function markNeeded(src: Btf, base: Btf, map: IdMap, marked: usize, splitStart: u32, root: u32, stack: ByteSink): bool {
-  stack.len = 0;
+  // The split type's own fields first, without a frame: most reference
+  // split types or base types already marked.
   const rp = src.ownRec(root);
-  pushFrame(stack, root, rp, src.recKind(rp), src.recVlen(rp));
+  const rk = src.recKind(rp);
+  const cnt = typeIdFieldCount(rk, src.recVlen(rp));
+  for (let i: u32 = 0; i < cnt; i++) {
+    const ref = load<u32>(typeIdFieldAddr(rp, rk, i));
+    if (ref == 0 || ref >= splitStart || map.get(ref) != 0) continue;
+    if (!markBase(base, map, marked, splitStart, root, ref, stack)) return false;
+  }
+  return true;
+}
+
+/** Mark base type `ref` (referenced by `from`) and, depth first, the base types below it. */
+function markBase(base: Btf, map: IdMap, marked: usize, splitStart: u32, from: u32, ref: u32, stack: ByteSink): bool {
+  stack.len = 0;
+  if (!markOne(base, map, marked, from, ref, stack)) return false;
   while (stack.len > 0) {
     const f = stack.ptr + stack.len - FRAME;
     const i = load<u32>(f, 16);
@@ -176,23 +194,28 @@ function markNeeded(src: Btf, base: Btf, map: IdMap, marked: usize, splitStart: 
     store<u32>(f, i + 1, 16);
     const ref = load<u32>(typeIdFieldAddr(<usize>load<u32>(f, 4), kind, i));
     if (ref == 0 || ref >= splitStart || map.get(ref) != 0) continue;
-    const rk = base.kind(ref);
-    if (!distillableKind(rk)) {
-      const id = load<u32>(f);
-      const nm = base.nameOff(ref);
-      return fail(Err.DISTILL_REFUSED, -1, ref,
-        "type [" + id.toString() + "] references base type [" + ref.toString() + "] " + kindName(rk) +
-        (nm != 0 ? " '" + cstrToString(base.str(nm)) + "'" : "") +
-        ", which a distilled base cannot hold (libbpf: unexpected reference to base type[" +
-        ref.toString() + "] of kind [" + rk.toString() + "])");
-    }
-    map.set(ref, ref);
-    store<u32>(marked + (<usize>(ref >> 5) << 2), load<u32>(marked + (<usize>(ref >> 5) << 2)) | (<u32>1 << (ref & 31)));
-    const p = base.rec(ref);
-    // Distilled named composites carry no members: nothing below them is needed.
-    if ((rk == KIND_STRUCT || rk == KIND_UNION) && load<u32>(p, T_NAME) != 0) continue;
-    pushFrame(stack, ref, p, rk, base.vlen(ref));
+    if (!markOne(base, map, marked, load<u32>(f), ref, stack)) return false;
   }
+  return true;
+}
+
+/** Mark one base type; a frame for its fields unless nothing below it is needed. */
+function markOne(base: Btf, map: IdMap, marked: usize, id: u32, ref: u32, stack: ByteSink): bool {
+  const rk = base.kind(ref);
+  if (!distillableKind(rk)) {
+    const nm = base.nameOff(ref);
+    return fail(Err.DISTILL_REFUSED, -1, ref,
+      "type [" + id.toString() + "] references base type [" + ref.toString() + "] " + kindName(rk) +
+      (nm != 0 ? " '" + cstrToString(base.str(nm)) + "'" : "") +
+      ", which a distilled base cannot hold (libbpf: unexpected reference to base type[" +
+      ref.toString() + "] of kind [" + rk.toString() + "])");
+  }
+  map.set(ref, ref);
+  store<u32>(marked + (<usize>(ref >> 5) << 2), load<u32>(marked + (<usize>(ref >> 5) << 2)) | (<u32>1 << (ref & 31)));
+  const p = base.rec(ref);
+  // Distilled named composites carry no members: nothing below them is needed.
+  if ((rk == KIND_STRUCT || rk == KIND_UNION) && load<u32>(p, T_NAME) != 0) return true;
+  pushFrame(stack, ref, p, rk, base.vlen(ref));
   return true;
 }
 
@@ -233,17 +256,17 @@ export function distill(src: Btf): DistillResult | null {
   }
   stack.dispose();
   // The marked ids, ascending.
-  const neededList = new ByteSink(256);
+  const neededList = new U32Vec(256);
   for (let w: u32 = 0; w < words; w++) {
     let bits = load<u32>(marked + (<usize>w << 2));
     while (bits != 0) {
-      neededList.u32le((w << 5) + ctz(bits));
+      neededList.push((w << 5) + ctz(bits));
       bits &= bits - 1;
     }
   }
   heap.free(marked);
   const needed = neededList.ptr;
-  const nNeeded = neededList.len >> 2;
+  const nNeeded = neededList.len;
 
   const pipe = new StrPipe(src, src.strLen / 20 + 1024);
 
@@ -269,7 +292,7 @@ export function distill(src: Btf): DistillResult | null {
         // btf__add_enum: always ENUM, signedness dropped; it refuses odd sizes.
         const sz = load<u32>(p, T_SIZE);
         if (sz == 0 || (sz & (sz - 1)) != 0 || sz > 8) {
-          pipe.dispose(); bb.dispose(); map.dispose(); neededList.dispose();
+          pipe.dispose(); bb.dispose(); map.dispose(); neededList.free();
           fail(Err.DISTILL_REFUSED, -1, id, "base type [" + id.toString() + "] " + kindName(kind) + " has size " + sz.toString() + ", which a distilled ENUM cannot carry");
           return null;
         }
@@ -283,7 +306,7 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newBase = bb.finish();
   bb.dispose();
-  if (newBase === null) { pipe.dispose(); map.dispose(); neededList.dispose(); return null; }
+  if (newBase === null) { pipe.dispose(); map.dispose(); neededList.free(); return null; }
   newBase.bigEndian = src.bigEndian;
   pipe.setBase(newBase);
 
@@ -303,7 +326,6 @@ export function distill(src: Btf): DistillResult | null {
     map.set(id, pipe.copyType(sb, src.rec(id), kind, src.vlen(id)));
   }
   pipe.dispose();
-  neededList.dispose();
 
   // Phase D: split ids shift down by what the base lost; base ids follow the map.
   const diff = splitStart - newBase.typeCnt();
@@ -316,7 +338,7 @@ export function distill(src: Btf): DistillResult | null {
   }
   const newSplit = sb.finish();
   sb.dispose();
-  if (newSplit === null) { newBase.release(); map.dispose(); return null; }
+  if (newSplit === null) { newBase.release(); map.dispose(); neededList.free(); return null; }
   newSplit.bigEndian = src.bigEndian;
-  return new DistillResult(newBase, newSplit, map);
+  return new DistillResult(newBase, newSplit, map, neededList);
 }

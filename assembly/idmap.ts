@@ -23,6 +23,18 @@ export class IdMap {
     memory.fill(this.ptr, 0, bytes);
   }
 
+  /**
+   * A map over `len` u32 entries that already lie at `ptr` (the host's map
+   * for the .BTF_ids remap). The caller owns that memory: never dispose a view.
+   */
+  static view(ptr: usize, len: u32): IdMap {
+    const m = new IdMap(0);
+    heap.free(m.ptr);
+    m.ptr = ptr;
+    m.len = len;
+    return m;
+  }
+
   @inline get(id: u32): u32 { return id < this.len ? load<u32>(this.ptr + (<usize>id << 2)) : 0; }
   @inline set(id: u32, v: u32): void { if (id < this.len) store<u32>(this.ptr + (<usize>id << 2), v); }
 

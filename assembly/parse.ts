@@ -8,12 +8,13 @@ import { Err, fail } from "./errors";
 import { bswap16, bswap32, swapWords } from "./bytes";
 import {
   BTF_MAGIC, BTF_MAGIC_SWAPPED, COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT,
-  H_FLAGS, H_HDR_LEN, H_LAYOUT_LEN, H_LAYOUT_OFF, H_STR_LEN, H_STR_OFF, H_TYPE_LEN,
+  H_FLAGS, H_HDR_LEN, H_MAGIC, H_LAYOUT_LEN, H_LAYOUT_OFF, H_STR_LEN, H_STR_OFF, H_TYPE_LEN,
   H_TYPE_OFF, H_VERSION, KIND_ARRAY, KIND_DATASEC, KIND_DECL_TAG, KIND_ENUM,
   KIND_ENUM64, KIND_FUNC, KIND_FUNC_PROTO, KIND_FWD, KIND_INT, KIND_MAX, KIND_STRUCT,
   KIND_UNION, KIND_VAR, T_INFO, T_NAME, T_SIZE, infoKind, infoVlen, trailingLen, kindName,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
+import { WalkSummary } from "./walk";
 import { chainRefAddr, isChainKind, kernelMeta, kernelResolveAndTags, validateLibbpfAfterWalk, validateKernel } from "./validate";
 
 export const LEVEL_LIBBPF: i32 = 0;
@@ -76,6 +77,27 @@ export function parseBtf(mem: usize, size: u32, owned: usize, base: Btf | null, 
     return null;
   }
   return btf;
+}
+
+/**
+ * Write a native-order header of `hdrLen` bytes (24, or 32 with the layout
+ * fields) at `mem`, laid out as libbpf's btf_get_raw_data writes one: types
+ * at offset 0, then the layout section (when `layoutLen` > 0), then the
+ * strings. The mirror of parseHeader, through the same H_* offsets.
+ */
+export function writeHeader(mem: usize, hdrLen: u32, flags: u32, typeLen: u32, layoutLen: u32, strLen: u32): void {
+  store<u16>(mem + H_MAGIC, <u16>BTF_MAGIC);
+  store<u8>(mem + H_VERSION, 1);
+  store<u8>(mem + H_FLAGS, <u8>flags);
+  store<u32>(mem + H_HDR_LEN, hdrLen);
+  store<u32>(mem + H_TYPE_OFF, 0);
+  store<u32>(mem + H_TYPE_LEN, typeLen);
+  store<u32>(mem + H_STR_OFF, typeLen + layoutLen);
+  store<u32>(mem + H_STR_LEN, strLen);
+  if (hdrLen >= HDR_LEN_LAYOUT) {
+    store<u32>(mem + H_LAYOUT_OFF, layoutLen > 0 ? typeLen : 0);
+    store<u32>(mem + H_LAYOUT_LEN, layoutLen);
+  }
 }
 
 function parseHeader(btf: Btf, level: i32, fileOff: u32): bool {
@@ -342,35 +364,6 @@ function buildLayoutTable(): void {
   layoutReady = true;
 }
 
-/** What the walk learnt for the libbpf-level checks (see above). */
-export class WalkSummary {
-  maxStrOff: u32 = 0;
-  maxRefId: u32 = 0;
-  /**
-   * The summary cannot settle it: a FUNC whose target is not a FUNC_PROTO or
-   * not indexed yet, or a kind visited field by field. The full pass decides.
-   */
-  needFullPass: bool = false;
-  /** Own ids of chain-kind types referencing an id >= their own (u32 each). */
-  fwdChains: usize = 0;
-  fwdCount: u32 = 0;
-  fwdCap: u32 = 0;
-
-  pushFwd(id: u32): void {
-    if (this.fwdCount == this.fwdCap) {
-      this.fwdCap = this.fwdCap == 0 ? 256 : this.fwdCap << 1;
-      this.fwdChains = this.fwdChains == 0 ? heap.alloc(<usize>this.fwdCap << 2) : heap.realloc(this.fwdChains, <usize>this.fwdCap << 2);
-    }
-    store<u32>(this.fwdChains + (<usize>this.fwdCount << 2), id);
-    this.fwdCount++;
-  }
-
-  dispose(): void {
-    if (this.fwdChains != 0) heap.free(this.fwdChains);
-    this.fwdChains = 0;
-  }
-}
-
 function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
   if (!layoutReady) buildLayoutTable();
   const typeLen = btf.typeLen;
@@ -444,8 +437,10 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
         const t = load<u32>(p + <usize>rowGet(r, L_FIX0));
         maxRef = max<u32>(maxRef, t);
         // btf_validate_type: a FUNC's type must be a FUNC_PROTO. A target
-        // not indexed yet leaves the check to the full pass.
-        if (t - 1 >= id - 1) needFullPass = true; // t == 0 or t >= id
+        // not indexed yet is checked after the walk (builders, distill
+        // among them, put the protos FUNCs need after the FUNCs).
+        if (t == 0) needFullPass = true;
+        else if (t >= id) sum.laterFuncs.push(id);
         else {
           const tk = t >= startId ? infoKind(load<u32>(types + <usize>load<u32>(index + (<usize>(t - startId) << 2)), T_INFO), wide) : base!.kind(t);
           needFullPass |= tk != KIND_FUNC_PROTO;
@@ -492,6 +487,12 @@ function parseTypes(btf: Btf, fileOff: u32, sum: WalkSummary): bool {
   btf.count = n;
   // Trim the index to the count (in place: the allocator splits the block).
   btf.index = heap.realloc(index, <usize>max<u32>(n, 1) << 2);
+  // FUNCs whose target came later: now indexed, or past the end (the full pass reports it).
+  const later = sum.laterFuncs;
+  for (let i: u32 = 0; i < later.len && !needFullPass; i++) {
+    const t = load<u32>(btf.ownRec(later.get(i)), T_SIZE);
+    needFullPass = t >= startId + n || infoKind(load<u32>(btf.ownRec(t), T_INFO), wide) != KIND_FUNC_PROTO;
+  }
   if (<u64>startId + n > 0xffffffff) return fail(Err.TOO_MANY_TYPES, secOff, 0, "too many types");
   sum.maxStrOff = max<u32>(sum.maxStrOff, maxStr);
   sum.maxRefId = max<u32>(sum.maxRefId, maxRef);

@@ -4,7 +4,8 @@
 // one B type; split ids shift by nB - nD; split string offsets shift by the
 // difference of the string sections; distilled names become B's names.
 //
-// Same accept/reject decisions as libbpf (quirks of btf-spec §3.8 included),
+// Same accept/reject decisions as libbpf (quirks of src/btf_relocate.c
+// btf_relocate_map_distilled_base included),
 // computed differently: libbpf walks every B type and binary-searches D's
 // sorted names; we look each D type's name up in a name index of B that is
 // built once and cached on B (the check verb relocates hundreds of modules

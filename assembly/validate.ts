@@ -22,7 +22,7 @@ import {
   memberBitOffset, memberBitfieldSize,
 } from "./format";
 import { strFieldAddr, strFieldCount, typeIdFieldAddr, typeIdFieldCount } from "./fields";
-import { WalkSummary } from "./parse";
+import { WalkSummary } from "./walk";
 import { resolveAll } from "./validate_resolve";
 
 @inline function recFileOff(btf: Btf, fileOff: u32, p: usize): i64 {

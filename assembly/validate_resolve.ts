@@ -172,7 +172,7 @@ function baseResolvedId(btf: Btf, id: u32): u32 {
   const k = kindOf(btf, id);
   if (k == KIND_FUNC || k == KIND_DECL_TAG) return sizeOrType(btf, id);
   if (!(isMod(k) || k == KIND_PTR || k == KIND_VAR || k == KIND_ARRAY)) return k == KIND_STRUCT || k == KIND_UNION || k == KIND_DATASEC ? 0 : id;
-  let cur = k == KIND_ARRAY ? load<u32>(COMMON_LEN + recOf(btf, id)) : sizeOrType(btf, id);
+  let cur = k == KIND_ARRAY ? load<u32>(recOf(btf, id), COMMON_LEN) : sizeOrType(btf, id);
   for (let i = 0; i < BASE_WALK_LIMIT; i++) {
     if (cur == 0 || cur >= gCnt || !isMod(kindOf(btf, cur))) return cur;
     cur = sizeOrType(btf, cur);
@@ -190,8 +190,8 @@ function baseSize(btf: Btf, id: u32): u32 {
     if (kindHasSize(k)) return <u32>min<u64>(nelems * <u64>sizeOrType(btf, cur), 0xffffffff);
     if (k == KIND_PTR) return <u32>min<u64>(nelems * PTR_SIZE, 0xffffffff);
     if (k == KIND_ARRAY) {
-      nelems = min<u64>(nelems * <u64>load<u32>(COMMON_LEN + recOf(btf, cur), 8), 0xffffffff);
-      cur = load<u32>(COMMON_LEN + recOf(btf, cur));
+      nelems = min<u64>(nelems * <u64>load<u32>(recOf(btf, cur) + COMMON_LEN, 8), 0xffffffff);
+      cur = load<u32>(recOf(btf, cur), COMMON_LEN);
     } else if (isMod(k)) cur = sizeOrType(btf, cur);
     else return 0;
   }

@@ -6,14 +6,14 @@ import { Btf } from "./btf";
 import { Err, fail } from "./errors";
 import { ByteSink } from "./sink";
 import { StrSet, StrIndex } from "./strings";
-import { bswap16, swapWords } from "./bytes";
+import { bswap16, cstrHash, swapWords } from "./bytes";
 import {
-  BTF_MAGIC, COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, KIND_ARRAY, KIND_DATASEC,
+  COMMON_LEN, HDR_LEN_CLASSIC, HDR_LEN_LAYOUT, KIND_ARRAY, KIND_DATASEC,
   KIND_DECL_TAG, KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC, KIND_FUNC_PROTO,
   KIND_FWD, KIND_INT, KIND_PTR, KIND_STRUCT, KIND_TYPEDEF, KIND_TYPE_TAG, KIND_UNION,
   KIND_VAR, KIND_MAX, T_INFO, infoKind, infoVlen, makeInfo, trailingLen,
 } from "./format";
-import { parseBtf, LEVEL_LIBBPF } from "./parse";
+import { parseBtf, writeHeader, LEVEL_LIBBPF } from "./parse";
 
 /** Builds a new BTF, optionally split on `base`. */
 export class BtfBuilder {
@@ -57,11 +57,12 @@ export class BtfBuilder {
   /** libbpf btf__add_str: "" is 0; the base chain is searched first; else dedup in our set. */
   addStr(p: usize): u32 {
     if (load<u8>(p) == 0) return 0;
+    const h = cstrHash(p);
     if (this.base !== null) {
-      const r = this.base!.findStr(p);
+      const r = this.base!.findStrHashed(p, h);
       if (r >= 0) return <u32>r;
     }
-    return this.startStrOff + this.strs.add(p);
+    return this.startStrOff + this.strs.addHashed(p, h);
   }
 
   /** Look a string up without adding it (btf__find_str). */
@@ -176,14 +177,8 @@ export class BtfBuilder {
     const typeLen = this.types.len;
     const strLen = this.strs.len;
     out.reserve(HDR_LEN_CLASSIC + typeLen + strLen);
-    out.u16le(BTF_MAGIC);
-    out.byte(1);
-    out.byte(0);
-    out.u32le(HDR_LEN_CLASSIC);
-    out.u32le(0);
-    out.u32le(typeLen);
-    out.u32le(typeLen);
-    out.u32le(strLen);
+    writeHeader(out.ptr + out.len, HDR_LEN_CLASSIC, 0, typeLen, 0, strLen);
+    out.len += HDR_LEN_CLASSIC;
     out.bytes(this.types.ptr, typeLen);
     out.bytes(this.strs.data.ptr, strLen);
   }
@@ -194,14 +189,7 @@ export class BtfBuilder {
     const strLen = this.strs.len;
     const total = HDR_LEN_CLASSIC + typeLen + strLen;
     const mem = heap.alloc(total);
-    store<u16>(mem, BTF_MAGIC);
-    store<u8>(mem + 2, 1);
-    store<u8>(mem + 3, 0);
-    store<u32>(mem + 4, HDR_LEN_CLASSIC);
-    store<u32>(mem + 8, 0);
-    store<u32>(mem + 12, typeLen);
-    store<u32>(mem + 16, typeLen);
-    store<u32>(mem + 20, strLen);
+    writeHeader(mem, HDR_LEN_CLASSIC, 0, typeLen, 0, strLen);
     memory.copy(mem + HDR_LEN_CLASSIC, this.types.ptr, typeLen);
     memory.copy(mem + HDR_LEN_CLASSIC + typeLen, this.strs.data.ptr, strLen);
     const btf = parseBtf(mem, total, mem, this.base, LEVEL_LIBBPF, 0);
@@ -249,18 +237,8 @@ export function writeRaw(btf: Btf, sink: ByteSink, bigEndian: bool, hdrLen: u32)
   const strLen = btf.strLen;
   const start = sink.len;
   sink.reserve(hdrLen + typeLen + layoutLen + strLen);
-  sink.u16le(BTF_MAGIC);
-  sink.byte(1);
-  sink.byte(btf.flags);
-  sink.u32le(hdrLen);
-  sink.u32le(0);
-  sink.u32le(typeLen);
-  sink.u32le(typeLen + layoutLen);
-  sink.u32le(strLen);
-  if (hdrLen == HDR_LEN_LAYOUT) {
-    sink.u32le(keepLayout ? typeLen : 0);
-    sink.u32le(layoutLen);
-  }
+  writeHeader(sink.ptr + start, hdrLen, btf.flags, typeLen, layoutLen, strLen);
+  sink.len += hdrLen;
   const typesAt = sink.len;
   sink.bytes(btf.types, typeLen);
   const layoutAt = sink.len;

@@ -91,7 +91,8 @@ const OFF_TAB: usize = OFF_OFCODE + 160; // 3 kinds x 512 cells (FSE-described t
 const OFF_RLE: usize = OFF_TAB + 3 * 512 * 8; // 3 kinds x 1 cell
 const OFF_PRE: usize = OFF_RLE + 3 * 8; // 3 kinds x 64 cells (predefined)
 const OFF_WTAB: usize = OFF_PRE + 3 * 64 * 8; // 64 cells (Huffman weights)
-const SCRATCH_SIZE: usize = OFF_WTAB + 64 * 8;
+const OFF_SHORT: usize = OFF_WTAB + 64 * 8; // 8 bytes: a zero-padded copy of a bitstream shorter than 8
+const SCRATCH_SIZE: usize = OFF_SHORT + 8;
 
 let scratch: usize = 0;
 
@@ -249,58 +250,63 @@ function buildFse(table: usize, log: u32, n: u32, baseTab: usize, bitsTab: usize
   return true;
 }
 
-// ---- backward bitstream (slow paths: Huffman weights, table headers) ----
+// ---- backward bitstream -----------------------------------------------------
+//
+// One reader for every backward stream (Huffman weights, Huffman literals,
+// sequences). Its state is two locals of the reading loop, so hot loops keep
+// it in registers: `cont`, the 8 bytes at the reader's position, and `pos`,
+// that position << 32 | how many bits of `cont` are used (from the top).
+// brInit hands the start state over in bPos/bCont; peek() reads, `pos += n`
+// consumes; refill() steps back over the whole bytes used, never before the
+// stream's start, and the loop reloads `cont = load<u64>(posPtr(pos))`. A
+// stream shorter than 8 bytes is read from a zero-padded copy, so that reload
+// never reads outside it. Reading past the start leaves `used` above 64:
+// the stream was overrun (checked where the format says it must end).
 
-let bPtr: usize = 0;
 let bStart: usize = 0;
+let bPos: u64 = 0;
 let bCont: u64 = 0;
-let bUsed: u32 = 0;
 
 /** Start reading [start, start+size) backwards; false when its end marker is missing. */
 function brInit(start: usize, size: usize): bool {
   if (size == 0) return bad(start, "empty bitstream");
   const last = load<u8>(start + size - 1);
   if (last == 0) return bad(start + size - 1, "bitstream end marker missing");
-  bStart = start;
-  if (size >= 8) {
-    bPtr = start + size - 8;
-    bCont = load<u64>(bPtr);
-  } else {
-    bPtr = start;
-    let v: u64 = 0;
-    for (let i: usize = 0; i < size; i++) v |= <u64>load<u8>(start + i) << (<u64>i << 3);
-    bCont = v;
+  if (size < 8) {
+    const short = scratch + OFF_SHORT;
+    store<u64>(short, 0);
+    memory.copy(short, start, size);
+    start = short;
+    size = 8;
   }
-  bUsed = <u32>clz<u64>(bCont) + 1;
+  bStart = start;
+  const ptr = start + size - 8;
+  bCont = load<u64>(ptr);
+  bPos = (<u64>ptr << 32) | <u64>(<u32>clz<u64>(bCont) + 1);
   return true;
 }
 
-@inline function peek(cont: u64, used: u32, n: u32): u32 {
-  return <u32>(((cont << <u64>(used & 63)) >> 1) >> <u64>(63 - n));
+@inline function posPtr(pos: u64): usize { return <usize>(pos >> 32); }
+@inline function posUsed(pos: u64): u32 { return <u32>pos; }
+
+/** The next `n` bits (n <= 32), without consuming them. */
+@inline function peek(cont: u64, pos: u64, n: u32): u32 {
+  return <u32>(((cont << (pos & 63)) >> 1) >> <u64>(63 - n));
 }
 
-@inline function brRead(n: u32): u32 {
-  const v = peek(bCont, bUsed, n);
-  bUsed += n;
-  return v;
+/** The position after stepping back over the whole bytes used, not before `start`. */
+@inline function refill(pos: u64, start: usize): u64 {
+  const room = posPtr(pos) - start;
+  let nb = <usize>(posUsed(pos) >> 3);
+  if (nb > room) nb = room;
+  return pos - (<u64>nb << 32) - (<u64>nb << 3);
 }
 
-/** Refill; true when more bits were consumed than the stream holds. */
-function brReload(): bool {
-  if (bUsed > 64) return true;
-  if (bPtr >= bStart + 8) {
-    bPtr -= <usize>(bUsed >> 3);
-    bUsed &= 7;
-    bCont = load<u64>(bPtr);
-  } else if (bPtr > bStart) {
-    let nb = <usize>(bUsed >> 3);
-    if (bPtr - nb < bStart) nb = bPtr - bStart;
-    bPtr -= nb;
-    bUsed -= <u32>nb << 3;
-    bCont = load<u64>(bPtr);
-  }
-  return false;
-}
+/** Has the reader consumed the whole stream and more? */
+@inline function overrun(pos: u64): bool { return posUsed(pos) > 64; }
+
+/** Has the reader consumed the stream exactly? */
+@inline function consumed(pos: u64): bool { return posPtr(pos) == bStart && posUsed(pos) == 64; }
 
 // ---- Huffman ---------------------------------------------------------------
 
@@ -314,8 +320,11 @@ function fseWeights(p: usize, size: usize): i32 {
   if (!brInit(p + used, size - <usize>used)) return -1;
   const w = scratch + OFF_WEIGHTS;
   const log = accLog;
-  let s1 = brRead(log);
-  let s2 = brRead(log);
+  const start = bStart;
+  let pos = bPos;
+  let cont = bCont;
+  let s1 = peek(cont, pos, log); pos += log;
+  let s2 = peek(cont, pos, log); pos += log;
   let n: u32 = 0;
   // Two interleaved states; the stream ends when a refill finds it overrun,
   // and the other state's symbol is the last weight.
@@ -323,18 +332,22 @@ function fseWeights(p: usize, size: usize): i32 {
     if (n > 253) { bad(p, "too many Huffman weights"); return -1; }
     let cell = table + (<usize>s1 << 3);
     store<u8>(w + n++, <u8>load<u32>(cell, 4));
-    s1 = <u32>load<u16>(cell) + brRead(<u32>load<u8>(cell, 2));
-    if (brReload()) {
+    let bits = <u32>load<u8>(cell, 2);
+    s1 = <u32>load<u16>(cell) + peek(cont, pos, bits); pos += bits;
+    if (overrun(pos)) {
       store<u8>(w + n++, <u8>load<u32>(table + (<usize>s2 << 3), 4));
       break;
     }
+    pos = refill(pos, start); cont = load<u64>(posPtr(pos));
     cell = table + (<usize>s2 << 3);
     store<u8>(w + n++, <u8>load<u32>(cell, 4));
-    s2 = <u32>load<u16>(cell) + brRead(<u32>load<u8>(cell, 2));
-    if (brReload()) {
+    bits = <u32>load<u8>(cell, 2);
+    s2 = <u32>load<u16>(cell) + peek(cont, pos, bits); pos += bits;
+    if (overrun(pos)) {
       store<u8>(w + n++, <u8>load<u32>(table + (<usize>s1 << 3), 4));
       break;
     }
+    pos = refill(pos, start); cont = load<u64>(posPtr(pos));
   }
   return <i32>n;
 }
@@ -407,53 +420,40 @@ function readHuffTree(p: usize, end: usize): usize {
 /** One Huffman stream [src, src+size) into exactly n bytes at dst. */
 function hufStream(src: usize, size: usize, dst: usize, n: usize): bool {
   if (!brInit(src, size)) return false;
-  let ptr = bPtr;
+  let pos = bPos;
   let cont = bCont;
-  let used = bUsed;
-  const start = src;
-  const limit = src + 8;
+  const start = bStart;
+  const limit = start + 8;
   const table = scratch + OFF_HUF;
   const shift = <u64>(64 - hufBits);
   const dEnd = dst + n;
   // Fast part: a refill leaves >= 57 bits, enough for 4 codes of <= 12 bits.
-  while (dEnd - dst >= 4 && ptr >= limit) {
-    ptr -= <usize>(used >> 3);
-    used &= 7;
-    cont = load<u64>(ptr);
-    let e = <u32>load<u16>(table + (<usize>((cont << <u64>used) >> shift) << 1));
+  while (dEnd - dst >= 4 && posPtr(pos) >= limit) {
+    pos = refill(pos, start); cont = load<u64>(posPtr(pos));
+    let e = <u32>load<u16>(table + (<usize>((cont << (pos & 63)) >> shift) << 1));
     store<u8>(dst, <u8>(e >> 8));
-    used += e & 0xff;
-    e = <u32>load<u16>(table + (<usize>((cont << <u64>used) >> shift) << 1));
+    pos += e & 0xff;
+    e = <u32>load<u16>(table + (<usize>((cont << (pos & 63)) >> shift) << 1));
     store<u8>(dst, <u8>(e >> 8), 1);
-    used += e & 0xff;
-    e = <u32>load<u16>(table + (<usize>((cont << <u64>used) >> shift) << 1));
+    pos += e & 0xff;
+    e = <u32>load<u16>(table + (<usize>((cont << (pos & 63)) >> shift) << 1));
     store<u8>(dst, <u8>(e >> 8), 2);
-    used += e & 0xff;
-    e = <u32>load<u16>(table + (<usize>((cont << <u64>used) >> shift) << 1));
+    pos += e & 0xff;
+    e = <u32>load<u16>(table + (<usize>((cont << (pos & 63)) >> shift) << 1));
     store<u8>(dst, <u8>(e >> 8), 3);
-    used += e & 0xff;
+    pos += e & 0xff;
     dst += 4;
   }
   // Tail: refill before every code; past the stream's start the reader
   // overruns (garbage bits, caught by the end check below).
   while (dst < dEnd) {
-    if (ptr >= limit) {
-      ptr -= <usize>(used >> 3);
-      used &= 7;
-      cont = load<u64>(ptr);
-    } else if (ptr > start) {
-      let nb = <usize>(used >> 3);
-      if (ptr - nb < start) nb = ptr - start;
-      ptr -= nb;
-      used -= <u32>nb << 3;
-      cont = load<u64>(ptr);
-    }
-    const e = <u32>load<u16>(table + (<usize>((cont << <u64>(used & 63)) >> shift) << 1));
+    pos = refill(pos, start); cont = load<u64>(posPtr(pos));
+    const e = <u32>load<u16>(table + (<usize>((cont << (pos & 63)) >> shift) << 1));
     store<u8>(dst, <u8>(e >> 8));
-    used += e & 0xff;
+    pos += e & 0xff;
     dst++;
   }
-  if (ptr != start || used != 64) return bad(src, "Huffman stream not consumed exactly");
+  if (!consumed(pos)) return bad(src, "Huffman stream not consumed exactly");
   return true;
 }
 
@@ -623,16 +623,14 @@ function decodeBlock(p: usize, size: usize, dst: usize, room: usize, frameStart:
   const ofT = unchecked(tabPtr[K_OF]);
   const mlT = unchecked(tabPtr[K_ML]);
   const start = bStart;
-  const limit = start + 8;
-  let ptr = bPtr;
+  let pos = bPos;
   let cont = bCont;
-  let used = bUsed;
   let n = unchecked(tabLog[K_LL]);
-  let llS = peek(cont, used, n); used += n;
+  let llS = peek(cont, pos, n); pos += n;
   n = unchecked(tabLog[K_OF]);
-  let ofS = peek(cont, used, n); used += n;
+  let ofS = peek(cont, pos, n); pos += n;
   n = unchecked(tabLog[K_ML]);
-  let mlS = peek(cont, used, n); used += n;
+  let mlS = peek(cont, pos, n); pos += n;
   let r0 = rep0;
   let r1 = rep1;
   let r2 = rep2;
@@ -641,18 +639,8 @@ function decodeBlock(p: usize, size: usize, dst: usize, room: usize, frameStart:
   let lp = lit;
 
   for (let left = nbSeq; left > 0; left--) {
-    // Refill: >= 57 bits after a fast refill.
-    if (ptr >= limit) {
-      ptr -= <usize>(used >> 3);
-      used &= 7;
-      cont = load<u64>(ptr);
-    } else if (ptr > start) {
-      let nb = <usize>(used >> 3);
-      if (ptr - nb < start) nb = ptr - start;
-      ptr -= nb;
-      used -= <u32>nb << 3;
-      cont = load<u64>(ptr);
-    }
+    // Refill: >= 57 bits unless near the stream's start.
+    pos = refill(pos, start); cont = load<u64>(posPtr(pos));
     const llc = llT + (<usize>llS << 3);
     const mlc = mlT + (<usize>mlS << 3);
     const ofc = ofT + (<usize>ofS << 3);
@@ -663,13 +651,13 @@ function decodeBlock(p: usize, size: usize, dst: usize, room: usize, frameStart:
     // Offset (up to 31 extra bits), then match length (up to 16).
     let offset: u32;
     if (ofBits > 1) {
-      offset = load<u32>(ofc, 4) + peek(cont, used, ofBits) - 3;
-      used += ofBits;
+      offset = load<u32>(ofc, 4) + peek(cont, pos, ofBits) - 3;
+      pos += ofBits;
       r2 = r1; r1 = r0; r0 = offset;
     } else {
       // Repeat offsets; a zero literal length shifts the index by one.
-      let idx = load<u32>(ofc, 4) - 1 + peek(cont, used, ofBits) + (llBase == 0 ? 1 : 0);
-      used += ofBits;
+      let idx = load<u32>(ofc, 4) - 1 + peek(cont, pos, ofBits) + (llBase == 0 ? 1 : 0);
+      pos += ofBits;
       if (idx == 0) {
         offset = r0;
       } else if (idx == 1) {
@@ -680,31 +668,19 @@ function decodeBlock(p: usize, size: usize, dst: usize, room: usize, frameStart:
         offset = r0 - 1; r2 = r1; r1 = r0; r0 = offset;
       }
     }
-    const ml = load<u32>(mlc, 4) + peek(cont, used, mlBits);
-    used += mlBits;
-    if (used > 22) {
-      if (ptr >= limit) {
-        ptr -= <usize>(used >> 3);
-        used &= 7;
-        cont = load<u64>(ptr);
-      } else if (ptr > start) {
-        let nb = <usize>(used >> 3);
-        if (ptr - nb < start) nb = ptr - start;
-        ptr -= nb;
-        used -= <u32>nb << 3;
-        cont = load<u64>(ptr);
-      }
-    }
-    const ll = llBase + peek(cont, used, llBits);
-    used += llBits;
+    const ml = load<u32>(mlc, 4) + peek(cont, pos, mlBits);
+    pos += mlBits;
+    if (posUsed(pos) > 22) { pos = refill(pos, start); cont = load<u64>(posPtr(pos)); }
+    const ll = llBase + peek(cont, pos, llBits);
+    pos += llBits;
     if (left > 1) {
       // State updates, literal lengths first (<= 9 + 9 + 8 bits).
       n = <u32>load<u8>(llc, 2);
-      llS = <u32>load<u16>(llc) + peek(cont, used, n); used += n;
+      llS = <u32>load<u16>(llc) + peek(cont, pos, n); pos += n;
       n = <u32>load<u8>(mlc, 2);
-      mlS = <u32>load<u16>(mlc) + peek(cont, used, n); used += n;
+      mlS = <u32>load<u16>(mlc) + peek(cont, pos, n); pos += n;
       n = <u32>load<u8>(ofc, 2);
-      ofS = <u32>load<u16>(ofc) + peek(cont, used, n); used += n;
+      ofS = <u32>load<u16>(ofc) + peek(cont, pos, n); pos += n;
     }
 
     // Execute: ll literals, then ml bytes from `offset` back.
@@ -746,7 +722,7 @@ function decodeBlock(p: usize, size: usize, dst: usize, room: usize, frameStart:
     }
     op = mend;
   }
-  if (ptr != start || used != 64) { bad(end, "sequence bitstream not consumed exactly"); return -1; }
+  if (!consumed(pos)) { bad(end, "sequence bitstream not consumed exactly"); return -1; }
   rep0 = r0;
   rep1 = r1;
   rep2 = r2;
@@ -921,3 +897,14 @@ export function zstdDecompress(src: usize, len: usize, out: ByteSink, max: u64):
   if (frames == 0) return bad(p, "no zstd frame");
   return true;
 }
+
+// ---- views for the unit specs (assembly/__tests__/zstd.spec.ts) -------------
+
+/** Read a Huffman tree description (readHuffTree): the address after it, or 0. */
+export function huffTreeForSpec(p: usize, end: usize): usize { return readHuffTree(p, end); }
+/** Entry `i` of the current Huffman decode table: symbol << 8 | code length. */
+export function hufEntryForSpec(i: u32): u32 { return <u32>load<u16>(scratch + OFF_HUF + (<usize>i << 1)); }
+/** Longest code of the current Huffman table. */
+export function hufBitsForSpec(): u32 { return hufBits; }
+/** Cell `state` of a predefined FSE table (0 literal lengths, 1 offsets, 2 match lengths). */
+export function predefinedCellForSpec(kind: i32, state: u32): usize { return scratch + OFF_PRE + <usize>kind * 64 * 8 + (<usize>state << 3); }

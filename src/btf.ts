@@ -5,12 +5,9 @@
 import { wasm, guard, copyIn, copyInCString, takeResult, takeResultText, cstring, lastError, currentGeneration, CoreExports } from "./core.js";
 import { BtfError } from "./errors.js";
 
-export const KIND_NAMES = [
-  "UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF",
-  "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT",
-  "DECL_TAG", "TYPE_TAG", "ENUM64",
-] as const;
-export type KindName = (typeof KIND_NAMES)[number];
+import { KIND, KIND_NAMES, type KindName } from "./generated/kinds.js";
+
+export { KIND, KIND_NAMES, type KindName };
 
 export function kindNumber(kind: KindName | number): number {
   if (typeof kind === "number") return kind;
@@ -84,19 +81,19 @@ export class TypeView {
 
   /** INT encoding fields. */
   get int(): { encoding: number; offset: number; bits: number } | undefined {
-    if (this.kind !== 1) return undefined;
+    if (this.kind !== KIND.INT) return undefined;
     const { p, dv } = this.rec();
     const w = dv.getUint32(p + 12, true);
     return { encoding: (w >>> 24) & 0xf, offset: (w >>> 16) & 0xff, bits: w & 0xff };
   }
   get array(): { type: number; indexType: number; nelems: number } | undefined {
-    if (this.kind !== 3) return undefined;
+    if (this.kind !== KIND.ARRAY) return undefined;
     const { p, dv } = this.rec();
     return { type: dv.getUint32(p + 12, true), indexType: dv.getUint32(p + 16, true), nelems: dv.getUint32(p + 20, true) };
   }
   get members(): Member[] {
     const k = this.kind;
-    if (k !== 4 && k !== 5) return [];
+    if (k !== KIND.STRUCT && k !== KIND.UNION) return [];
     const { p, dv } = this.rec();
     const n = this.vlen;
     const kf = this.kflag;
@@ -115,13 +112,13 @@ export class TypeView {
   }
   get values(): EnumValue[] {
     const k = this.kind;
-    if (k !== 6 && k !== 19) return [];
+    if (k !== KIND.ENUM && k !== KIND.ENUM64) return [];
     const { p, dv } = this.rec();
     const n = this.vlen;
     const signed = this.kflag;
     const out: EnumValue[] = [];
     for (let i = 0; i < n; i++) {
-      if (k === 6) {
+      if (k === KIND.ENUM) {
         const e = p + 12 + i * 8;
         out.push({ name: this.btf.str(dv.getUint32(e, true)), value: BigInt(signed ? dv.getInt32(e + 4, true) : dv.getUint32(e + 4, true)) });
       } else {
@@ -133,7 +130,7 @@ export class TypeView {
     return out;
   }
   get params(): Param[] {
-    if (this.kind !== 13) return [];
+    if (this.kind !== KIND.FUNC_PROTO) return [];
     const { p, dv } = this.rec();
     const n = this.vlen;
     const out: Param[] = [];
@@ -145,17 +142,17 @@ export class TypeView {
   }
   get linkage(): number | undefined {
     const k = this.kind;
-    if (k === 12) return this.vlen;
-    if (k === 14) { const { p, dv } = this.rec(); return dv.getUint32(p + 12, true); }
+    if (k === KIND.FUNC) return this.vlen;
+    if (k === KIND.VAR) { const { p, dv } = this.rec(); return dv.getUint32(p + 12, true); }
     return undefined;
   }
   get componentIdx(): number | undefined {
-    if (this.kind !== 17) return undefined;
+    if (this.kind !== KIND.DECL_TAG) return undefined;
     const { p, dv } = this.rec();
     return dv.getInt32(p + 12, true);
   }
   get vars(): VarSecInfo[] {
-    if (this.kind !== 15) return [];
+    if (this.kind !== KIND.DATASEC) return [];
     const { p, dv } = this.rec();
     const n = this.vlen;
     const out: VarSecInfo[] = [];

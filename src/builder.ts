@@ -2,15 +2,10 @@
 // Strings are deduplicated (and, for split BTF, looked up in the base first,
 // as btf__add_str). The core holds the growing blob; finish() parses it.
 
-import { Btf } from "./btf.js";
+import { Btf, KIND as K } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { guard, wasm, copyInCString, lastError, CoreExports } from "./core.js";
 
-const K = {
-  INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9,
-  CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16,
-  DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19,
-} as const;
 
 export const INT_SIGNED = 1;
 export const INT_CHAR = 2;

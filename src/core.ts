@@ -5,25 +5,11 @@
 
 import { WASM_BASE64 } from "./generated/wasm.js";
 import { BtfError } from "./errors.js";
-import { ERROR_CODE_NAMES } from "./generated/codes.js";
+import { ERR, ERROR_CODE_NAMES } from "./generated/codes.js";
+import type { CoreExports } from "./generated/core-exports.js";
 
-/** The core's exports, as compiled from assembly/index.ts and api/*. */
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  memAlloc(len: number): number;
-  memFree(ptr: number): void;
-  errCode(): number;
-  errOffset(): number;
-  errTypeId(): number;
-  errMessage(): number;
-  errClear(): void;
-  resultPtr(): number;
-  resultLen(): number;
-  resultOverflowed(): number;
-  freeResult(): void;
-  __collect(): void;
-  [name: string]: any;
-}
+/** The core's exports, typed from its build (asc --bindings; see scripts/embed-wasm.mjs). */
+export type { CoreExports };
 
 let core: CoreExports | null = null;
 let compiled: WebAssembly.Module | null = null;
@@ -111,7 +97,7 @@ export function guard<T>(fn: (c: CoreExports) => T): T {
     if (e instanceof BtfError) throw e;
     let msg = e instanceof Error ? e.message : String(e);
     try {
-      if (c.errCode() === 40) msg = readMessage(c);
+      if (c.errCode() === ERR.INTERNAL) msg = readMessage(c);
     } catch { /* the instance may be unusable */ }
     reinstantiate();
     const code = /memory|allocation/i.test(msg) ? "TOO_LARGE" : "INTERNAL";
@@ -189,7 +175,7 @@ function readMessage(c: CoreExports): string {
  */
 export function lastErrorLine(c: CoreExports = wasm()): string {
   const code = c.errCode();
-  const msg = code === 0 ? "unknown failure in the core" : readMessage(c);
+  const msg = code === ERR.OK ? "unknown failure in the core" : readMessage(c);
   return `${ERROR_CODE_NAMES[code] ?? `E${code}`}: ${msg}`;
 }
 
@@ -198,6 +184,6 @@ export function lastError(c: CoreExports = wasm(), file?: string): BtfError {
   const code = c.errCode();
   const offset = c.errOffset();
   const typeId = c.errTypeId();
-  const msg = code === 0 ? "unknown failure in the core" : readMessage(c);
+  const msg = code === ERR.OK ? "unknown failure in the core" : readMessage(c);
   return BtfError.fromCore(code, msg, offset >= 0 ? offset : undefined, typeId || undefined, file);
 }

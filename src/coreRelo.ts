@@ -8,17 +8,18 @@ import { guard, copyIn, lastError, takeResult } from "./core.js";
 import { Btf } from "./btf.js";
 import { BtfError } from "./errors.js";
 import { unwrapSync } from "./input.js";
+import { KIND_NAMES } from "./generated/kinds.js";
 
 export const CORE_KINDS = [
   "byte_off", "byte_sz", "field_exists", "signed", "lshift_u64", "rshift_u64", "local_type_id",
   "target_type_id", "type_exists", "type_size", "enumval_exists", "enumval_value", "type_matches",
 ] as const;
 
-/** libbpf's btf_kind_str names, lower case. */
-const LOCAL_KINDS = [
-  "void", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef", "volatile", "const",
-  "restrict", "func", "func_proto", "var", "datasec", "float", "decl_tag", "type_tag", "enum64",
-];
+/** libbpf's btf_kind_str: the kind's name in lower case, "void" for kind 0. */
+function localKindName(kind: number): string {
+  if (kind === 0) return "void";
+  return KIND_NAMES[kind]?.toLowerCase() ?? "unknown";
+}
 
 export const CORE_REASONS = [
   "-", "field_offset_ambiguity", "decision_ambiguity", "cand_match_error", "bitfield_too_big",
@@ -251,7 +252,7 @@ function decode(bytes: Uint8Array, obj: string, kernel: string, mods: CoreModule
       insnOff,
       kind: CORE_KINDS[kind] ?? "unknown",
       localId,
-      localKind: localKind === 0xffffffff ? "-" : LOCAL_KINDS[localKind] ?? "unknown",
+      localKind: localKind === 0xffffffff ? "-" : localKindName(localKind),
       localName: localKind === 0xffffffff ? "-" : localName || "<anon>",
       access,
       status: isErr ? "error" : status === 1 ? "poison" : "ok",

@@ -135,7 +135,7 @@ export function diffHistory(btfs: Btf[], type: string): DiffHistory {
         let g = i;
         for (let j = 0; j < i; j++) {
           if (groups[j] !== j) continue;
-          if (c.diffCompare(sides[j], sides[i], false) < 0) throw lastError(c);
+          if (c.diffCompare(sides[j], sides[i], 0) < 0) throw lastError(c);
           const same = new DataView(takeResult(c).buffer).getUint32(0, true) === 0; // no record
           if (same) { g = j; break; }
         }
@@ -206,7 +206,7 @@ class Reader {
 
 
 function compareSides(c: CoreExports, a: number, b: number, details: boolean): DiffResult {
-  if (c.diffCompare(a, b, details) < 0) throw lastError(c);
+  if (c.diffCompare(a, b, details ? 1 : 0) < 0) throw lastError(c);
   const r = new Reader(takeResult(c));
   const n = r.u32();
   const keys = { old: r.u32(), new: r.u32(), unchanged: r.u32() };

@@ -2,9 +2,9 @@
 // list lives in assembly/errors.ts and is generated into codes.ts), `offset`
 // is a byte position in the input when known, `typeId` the type concerned.
 
-import { ERROR_CODE_NAMES } from "./generated/codes.js";
+import { ERROR_CODE_NAMES, type BtfErrorCode } from "./generated/codes.js";
 
-export type BtfErrorCode = string;
+export type { BtfErrorCode };
 
 export class BtfError extends Error {
   readonly code: BtfErrorCode;
@@ -22,7 +22,10 @@ export class BtfError extends Error {
   }
 
   static fromCore(code: number, message: string, offset?: number, typeId?: number, file?: string): BtfError {
-    return new BtfError(ERROR_CODE_NAMES[code] ?? `E${code}`, message, { offset, typeId, file });
+    const name = ERROR_CODE_NAMES[code];
+    // A code this build does not know is a core/host mismatch: a bug in btfkit.
+    if (name === undefined) return new BtfError("INTERNAL", `core error code ${code}: ${message}`, { offset, typeId, file });
+    return new BtfError(name, message, { offset, typeId, file });
   }
 
   /** Same error, attributed to a file (and shifted by a container offset). */

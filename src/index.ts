@@ -2,7 +2,8 @@
 export { init, coldStart, wasmMemoryBytes } from "./core.js";
 export type { InitOptions } from "./core.js";
 export { BtfError } from "./errors.js";
-export { Btf, TypeView, KIND_NAMES, kindNumber } from "./btf.js";
+export type { BtfErrorCode } from "./errors.js";
+export { Btf, TypeView, KIND, KIND_NAMES, kindNumber } from "./btf.js";
 export type { ParseOptions, WriteOptions, HeaderInfo, Member, EnumValue, Param, VarSecInfo, ValidateLevel, KindName, SourceInfo } from "./btf.js";
 export { loadBtf, loadBtfSync } from "./load.js";
 export type { LoadOptions } from "./load.js";

@@ -14,7 +14,7 @@
 import { Gunzip } from "fflate";
 import { BtfError } from "./errors.js";
 import { lz4LegacyDecode } from "./lz4.js";
-import { init, guard, copyIn, takeResult, lastError } from "./core.js";
+import { init, guard, copyIn, takeResult, lastError, type CoreExports } from "./core.js";
 
 export type InputKind = "btf" | "btf-be" | "elf" | "gzip" | "xz" | "zstd" | "lz4" | "bzimage" | "unknown";
 
@@ -96,9 +96,14 @@ function gunzipCapped(b: Uint8Array, max: number): Uint8Array {
  * Needs the core initialised (unwrap() does it; unwrapSync() callers have).
  */
 export function unzstdCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
+  return coreDecode(b, (c, ptr) => c.zstdDecode(ptr, b.length, max, sizeHint));
+}
+
+/** One decoder of the core over `b`: copy in, decode, free, copy the output out. */
+function coreDecode(b: Uint8Array, decode: (c: CoreExports, ptr: number) => number): Uint8Array {
   return guard((c) => {
     const ptr = copyIn(b, c);
-    const ok = c.zstdDecode(ptr, b.length, max, sizeHint) as boolean;
+    const ok = decode(c, ptr) !== 0;
     c.memFree(ptr);
     if (!ok) throw lastError(c);
     return takeResult(c);
@@ -119,13 +124,7 @@ function appendedSize(payload: Uint8Array): number {
  * Needs the core initialised (unwrap() does it; unwrapSync() callers have).
  */
 export function unxzCapped(b: Uint8Array, max: number, sizeHint = 0): Uint8Array {
-  return guard((c) => {
-    const ptr = copyIn(b, c);
-    const ok = c.xzDecode(ptr, b.length, max, sizeHint) as boolean;
-    c.memFree(ptr);
-    if (!ok) throw lastError(c);
-    return takeResult(c);
-  });
+  return coreDecode(b, (c, ptr) => c.xzDecode(ptr, b.length, max, sizeHint));
 }
 
 /** The compressed payload of an x86 bzImage (boot protocol >= 2.08), without the appended size. */
@@ -144,67 +143,47 @@ export function bzImagePayload(b: Uint8Array): { payload: Uint8Array; expectedSi
   return { payload, expectedSize: undefined };
 }
 
+/** Most layers unwrap peels (a file that decompresses into itself cannot loop). */
+const MAX_LAYERS = 5;
+
 /**
- * Peel compression and kernel-image layers until raw BTF or ELF is left.
- * At most 4 layers, so a file that decompresses into itself cannot loop.
+ * Peel compression and kernel-image layers until raw BTF or ELF is left, at
+ * most MAX_LAYERS of them. Initialises the core, which zstd and xz need (and
+ * every caller's next step, parsing, needs anyway).
  */
 export async function unwrap(input: Uint8Array, opts: UnwrapOptions = {}): Promise<Unwrapped> {
+  await init();
+  return unwrapSync(input, opts);
+}
+
+/** unwrap() without the wait: needs the core initialised (init()). The one peeling loop. */
+export function unwrapSync(input: Uint8Array, opts: UnwrapOptions = {}): Unwrapped {
   const max = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED;
   let bytes = input;
   const layers: string[] = [];
   let hint = 0;
-  for (let depth = 0; depth < 5; depth++) {
+  for (let depth = 0; depth < MAX_LAYERS; depth++) {
     const kind = sniff(bytes);
     switch (kind) {
       case "btf": case "btf-be": case "elf":
         return { bytes, layers, kind };
       case "gzip": bytes = gunzipCapped(bytes, max); break;
-      case "zstd": await init(); bytes = unzstdCapped(bytes, max, hint); break;
-      case "xz": await init(); bytes = unxzCapped(bytes, max, hint); break;
+      case "zstd": bytes = unzstdCapped(bytes, max, hint); break;
+      case "xz": bytes = unxzCapped(bytes, max, hint); break;
       case "lz4": bytes = lz4LegacyDecode(bytes, max); break;
       case "bzimage": {
         const { payload } = bzImagePayload(bytes);
-        const inner = sniff(payload);
+        const gz = sniff(payload) === "gzip";
         // Non-gzip kernel payloads carry the decompressed size in their last 4 bytes.
-        bytes = inner === "gzip" ? payload : payload.subarray(0, payload.length - 4);
+        bytes = gz ? payload : payload.subarray(0, payload.length - 4);
         layers.push(kind);
-        hint = inner === "gzip" ? 0 : appendedSize(payload);
+        hint = gz ? 0 : appendedSize(payload);
         continue;
       }
       default:
         throw new BtfError("BAD_MAGIC", layers.length
           ? `after ${layers.join(" -> ")}: not BTF, ELF or a known compression format`
           : "not BTF, ELF, a kernel image or a known compression format (gzip, xz, zstd, lz4)", { offset: 0 });
-    }
-    layers.push(kind);
-    hint = 0;
-  }
-  throw new BtfError("BAD_COMPRESSED", `too many nested layers (${layers.join(" -> ")})`);
-}
-
-/** Synchronous unwrap (needs the core initialised: init()). */
-export function unwrapSync(input: Uint8Array, opts: UnwrapOptions = {}): Unwrapped {
-  const max = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED;
-  let bytes = input;
-  const layers: string[] = [];
-  let hint = 0;
-  for (let depth = 0; depth < 5; depth++) {
-    const kind = sniff(bytes);
-    switch (kind) {
-      case "btf": case "btf-be": case "elf": return { bytes, layers, kind };
-      case "gzip": bytes = gunzipCapped(bytes, max); break;
-      case "zstd": bytes = unzstdCapped(bytes, max, hint); break;
-      case "lz4": bytes = lz4LegacyDecode(bytes, max); break;
-      case "xz": bytes = unxzCapped(bytes, max, hint); break;
-      case "bzimage": {
-        const { payload } = bzImagePayload(bytes);
-        const gz = sniff(payload) === "gzip";
-        bytes = gz ? payload : payload.subarray(0, payload.length - 4);
-        layers.push(kind);
-        hint = gz ? 0 : appendedSize(payload);
-        continue;
-      }
-      default: throw new BtfError("BAD_MAGIC", "not BTF, ELF, a kernel image or a known compression format", { offset: 0 });
     }
     layers.push(kind);
     hint = 0;

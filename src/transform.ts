@@ -78,14 +78,36 @@ const WITH_MAP = 1;
 function runDistill(split: Btf, withMap: boolean): { base: Btf; split: Btf; idMap: Uint32Array } {
   return guard((c) => {
     if (!c.btfDistill(split.handle, withMap ? WITH_MAP : 0)) throw lastError(c, split.file);
-    // A fresh copy: the map can be a view of it.
     const w = words(takeResult(c));
     const base = new Btf(w[0], undefined, split.file);
     base.source = { layers: [], container: "raw" };
     const out = new Btf(w[1], base, split.file);
     out.source = { layers: [], container: "raw", distilledBase: base };
-    return { base, split: out, idMap: w.subarray(3, 3 + w[2]) };
+    return new Distilled(base, out, w);
   });
+}
+
+/**
+ * A distill result. The id map spans the whole kernel (400 KB) but the core
+ * sends only its entries (see assembly/api/transform.ts): it is expanded
+ * when first read.
+ */
+class Distilled {
+  #words: Uint32Array | undefined;
+  #idMap: Uint32Array | undefined;
+  constructor(readonly base: Btf, readonly split: Btf, words: Uint32Array) { this.#words = words; }
+
+  get idMap(): Uint32Array {
+    if (this.#idMap) return this.#idMap;
+    const w = this.#words!;
+    const [mapLen, denseFrom, pairs] = [w[2], w[3], w[4]];
+    const map = new Uint32Array(mapLen);
+    let at = 5;
+    for (let i = 0; i < pairs; i++, at += 2) map[w[at]] = w[at + 1];
+    if (mapLen > denseFrom) map.set(w.subarray(at, at + mapLen - denseFrom), denseFrom);
+    this.#words = undefined;
+    return (this.#idMap = map);
+  }
 }
 
 interface RawRelocation { handle: number; idMap: Uint32Array; problems: RelocationProblem[] }

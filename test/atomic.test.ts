@@ -1,4 +1,4 @@
-// Atomic output and untouched inputs (issue 7): a failing `btfkit distill
+// Atomic output and untouched inputs: a failing `btfkit distill
 // X.ko -o OUT.ko` (and convert, dedup, relocate -o) leaves no OUT, no
 // temporary file, and an existing OUT as it was; a run that writes several
 // files writes all or none; no run modifies its inputs.

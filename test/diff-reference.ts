@@ -6,10 +6,11 @@
 // is small in every input the tests give it.
 
 import type { Btf } from "../src/index.js";
+import { KIND_NAMES } from "../src/generated/kinds.js";
 
 const K = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, FLOAT: 16, TYPE_TAG: 18, ENUM64: 19 };
 const KEYED = new Set([K.STRUCT, K.UNION, K.ENUM, K.ENUM64, K.TYPEDEF, K.FUNC, K.FWD]);
-const NAMES = ["UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"];
+const NAMES: readonly string[] = KIND_NAMES;
 
 class Shapes {
   memo = new Map<number, string>();

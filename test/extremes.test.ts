@@ -1,4 +1,4 @@
-// Depth and size extremes (issue 7): a 200,000-long typedef chain, a struct
+// Depth and size extremes: a 200,000-long typedef chain, a struct
 // whose vlen is at the 24-bit maximum, sections that claim 4 GiB (BTF header
 // and ELF sh_size), and 100,000 anonymous structs. Each gives a correct
 // result or a clean error: no stack overflow, no trap, memory in proportion

@@ -1,4 +1,4 @@
-// CI's fixed-seed fuzz smoke (issue 7): 2,000 cases with seed 1, round-robin
+// CI's fixed-seed fuzz smoke: 2,000 cases with seed 1, round-robin
 // over every family (raw BTF, ELF modules, compressed/wrapped inputs, the
 // Checker, the HTTP handler, BTF generated from scratch, BPF objects through
 // the CO-RE reader and resolver): no trap, no stray

@@ -1,4 +1,4 @@
-// Web and service hygiene (issue 7): the built bundles run no code made from
+// Web and service hygiene: the built bundles run no code made from
 // strings (no eval, no new Function, no string timers), the web page's CSP
 // forbids it, and the check service enforces its limits (body size,
 // decompressed size, kernels per request, time budget) and is immune to

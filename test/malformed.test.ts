@@ -19,11 +19,7 @@ beforeAll(async () => { await init(); });
 
 // ---- a little assembler for BTF blobs -------------------------------------
 
-const K = {
-  INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9,
-  CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16,
-  DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19,
-} as const;
+import { KIND as K } from "../src/generated/kinds.js";
 const info = (kind: number, vlen = 0, kflag = false) => ((kflag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
 
 /** A string section under construction; offsets start at `start` (split BTF: the base's end). */

@@ -1,5 +1,6 @@
 // Distill and relocate: byte parity with libbpf (fixtures always, the whole
-// corpus when present), the kernel selftest vector (btf-spec §2.9), and the
+// corpus when present), the kernel selftest vector (tools/testing/selftests/bpf/
+// prog_tests/btf_distill.c, test_distilled_base), and the
 // failure reasons on made-up bases.
 import { describe, it, expect, beforeAll } from "vitest";
 import { existsSync, readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -253,7 +254,7 @@ describe("CLI distill/relocate", () => {
 });
 
 
-// ---- the kernel selftest vector (btf-spec §2.9, test_distilled_base) ---------
+// ---- the kernel selftest vector (prog_tests/btf_distill.c, test_distilled_base) ---
 
 function selftestBase(): Btf {
   const b = new Builder();

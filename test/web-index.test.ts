@@ -1,7 +1,7 @@
 // The explorer's indexes (src/web/search.ts, src/web/bulk.ts over
 // assembly/api/web.ts) against brute force over TypeView, on the fixtures.
 import { describe, it, expect, beforeAll } from "vitest";
-import { init, Btf, KIND_NAMES } from "../src/index.js";
+import { init, Btf, KIND, KIND_NAMES } from "../src/index.js";
 import { NameIndex } from "../src/web/search.js";
 import { typeNames, typeKinds, ReverseIndex } from "../src/web/bulk.js";
 import { fixture, HAS_CORPUS, CORPUS, corpusModules, readMaybeGz } from "./helpers.js";
@@ -17,7 +17,7 @@ function forwardRefs(btf: Btf, id: number): number[] {
   const a = t.array;
   if (a) out.push(a.type, a.indexType);
   for (const m of t.members) out.push(m.type);
-  if (t.kind === 13) { out.push(t.sizeOrType); for (const p of t.params) out.push(p.type); }
+  if (t.kind === KIND.FUNC_PROTO) { out.push(t.sizeOrType); for (const p of t.params) out.push(p.type); }
   for (const v of t.vars) out.push(v.type);
   return out.filter((x) => x !== 0);
 }

@@ -22,7 +22,7 @@ import { ByteSink } from "../sink";
 import { CoreObject, readCoreObject } from "../core/object";
 import { CoreTargets, CoreRun, resolveCore, needsModules, RecordResult } from "../core/relo";
 import { Spec, isFieldBased, isEnumvalBased, enumValue, parseSpec } from "../core/spec";
-import { KIND_ENUM } from "../format";
+import { KIND_ENUM, KIND_MAX, KIND_NAMES } from "../format";
 import { Btf } from "../btf";
 
 const objects = new Array<CoreObject | null>();
@@ -189,8 +189,16 @@ function specC(s: ByteSink, sp: Spec): void {
 
 const KIND_STRS: StaticArray<string> = ["byte_off", "byte_sz", "field_exists", "signed", "lshift_u64", "rshift_u64",
   "local_type_id", "target_type_id", "type_exists", "type_size", "enumval_exists", "enumval_value", "type_matches"];
-const LOCAL_KIND_STRS: StaticArray<string> = ["void", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef",
-  "volatile", "const", "restrict", "func", "func_proto", "var", "datasec", "float", "decl_tag", "type_tag", "enum64"];
+/** libbpf's btf_kind_str, which is format.ts's KIND_NAMES in lower case (and "void" for kind 0). */
+function localKindStr(s: ByteSink, kind: u32): void {
+  if (kind == 0) { s.str("void"); return; }
+  if (kind > KIND_MAX) { s.str("unknown"); return; }
+  const name = unchecked(KIND_NAMES[kind]);
+  for (let i = 0; i < name.length; i++) {
+    const c = <u32>name.charCodeAt(i);
+    s.byte(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  }
+}
 const REASON_STRS: StaticArray<string> = ["-", "field_offset_ambiguity", "decision_ambiguity", "cand_match_error",
   "bitfield_too_big", "bad_local_spec", "anon_type", "cand_search_failed", "array_access_kind", "unknown_kind",
   "unexpected_kind", "insn_value_mismatch", "insn_off_too_big", "insn_mem_size_mismatch", "insn_bad_new_mem_size",
@@ -237,7 +245,7 @@ export function coreResolveTsv(h: i32, vmlinux: i32, mods: usize, nMods: u32, ob
     s.u32dec(id); tab(s);
     if (valid) {
       const lk = lb.kind(id);
-      s.str(lk < 20 ? LOCAL_KIND_STRS[lk] : "unknown"); tab(s);
+      localKindStr(s, lk); tab(s);
       const nm = lb.name(id);
       if (load<u8>(nm) == 0) s.str("<anon>"); else s.cstr(nm);
       tab(s);

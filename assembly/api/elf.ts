@@ -4,10 +4,10 @@
 
 import { Err, fail, clearError } from "../errors";
 import { newResult, getBtf } from "../handles";
-import {
-  parseElf, findBtfSections, signatureStart, replaceSections, remapBtfIds,
-  SectionEdit, lastDroppedSignature, ExtSub,
-} from "../elf";
+import { parseElf, findBtfSections, signatureStart, ExtSub } from "../elf";
+import { replaceSections, SectionEdit, lastDroppedSignature } from "../elf_rewrite";
+import { remapBtfIds } from "../btf_ids";
+import { IdMap } from "../idmap";
 import { cstrlen } from "../bytes";
 import { ByteSink } from "../sink";
 
@@ -141,7 +141,7 @@ export function elfRemapBtfIds(ptr: usize, len: u32, mapPtr: usize, mapLen: u32)
   clearError();
   const e = parseElf(ptr, len);
   if (e === null) return -1;
-  return <f64>remapBtfIds(e, mapPtr, mapLen);
+  return <f64>remapBtfIds(e, IdMap.view(mapPtr, mapLen));
 }
 
 /**

@@ -1,8 +1,11 @@
 // Exports for distill and relocate. Results go to the result sink as u32
 // words (little-endian) for the host to decode:
-//  btfDistill:  base handle, split handle, id map length, id map words (length
-//               0 without flag 1: the map covers the whole kernel, 400 KB a
-//               module, which callers like check never read).
+//  btfDistill:  base handle, split handle, id map length (0 without flag 1),
+//               the first id mapped densely (the split's first), the number of
+//               (old id, new id) pairs for the ids below it, those pairs, then
+//               the map's words from that id on. The map spans the whole
+//               kernel (400 KB a module) but has entries for a few hundred
+//               base ids: callers expand it only when they read it.
 //  btfRelocate: relocated handle (-1 when none), id map length, id map words,
 //               problem count, problems (PROBLEM_WORDS each, see relocate.ts),
 //               candidate count, candidate ids, path byte count, path bytes.
@@ -20,13 +23,30 @@ export function btfDistill(h: i32, flags: u32): bool {
   const r = distill(src);
   if (r === null) return false;
   const map = r.idMap;
-  const mapLen: u32 = (flags & 1) != 0 ? map.len : 0;
-  const s = newResult(12 + (mapLen << 2));
+  const withMap = (flags & 1) != 0;
+  // The map spans the whole kernel, but only the base types the module
+  // needs (a few hundred) and the module's own ids have entries: base ids
+  // go as (old, new) pairs, the module's ids densely.
+  const denseFrom = src.startId;
+  const baseIds = r.baseIds;
+  const pairs: u32 = withMap ? baseIds.len : 0;
+  const denseLen = map.len - denseFrom;
+  const s = newResult(20 + (withMap ? (pairs << 3) + (denseLen << 2) : 0));
   s.u32le(<u32>putBtf(r.base));
   s.u32le(<u32>putBtf(r.split));
-  s.u32le(mapLen);
-  s.bytes(map.ptr, mapLen << 2);
-  map.dispose();
+  s.u32le(withMap ? map.len : 0);
+  s.u32le(withMap ? denseFrom : 0);
+  s.u32le(pairs);
+  if (withMap) {
+    for (let i: u32 = 0; i < pairs; i++) {
+      const id = baseIds.get(i);
+      s.u32le(id);
+      s.u32le(map.get(id));
+    }
+    s.bytes(map.ptr + (<usize>denseFrom << 2), denseLen << 2);
+  }
+  r.idMap.dispose();
+  r.baseIds.free();
   return true;
 }
 

@@ -79,20 +79,57 @@ function failDump(code: i32, id: u32, what: i32): void {
 /** A zero byte: the empty C string. */
 const EMPTY: usize = memory.data(8);
 
-// Frames: 8 u32 words at byte offsets 0..28; offset 0 is the pc.
-//   order:  4 id, 8 through_ptr, 12 member/param index, 16 is_strong
-//   emit:   4 id, 8 cont_id, 12 member/param index, 16 cont_id for members
-//   printer frames keep their type at 28:
-//   F_DECL  (btf_dump_emit_type_decl): 4 start of its part of the decl stack,
-//           8 entries left in that part (shared by its chain frames),
-//           12 field name address, 16 indent level
-//   F_CHAIN (btf_dump_emit_type_chain): 4 index of its F_DECL frame,
-//           8 last_was_ptr, 12 ARRAY/FUNC_PROTO being finished,
-//           16 parameter index, 20 multi-dimensional array
-//   F_SDEF  (btf_dump_emit_struct_def): 4 id, 8 indent level, 12 member
-//           index, 16 bit offset reached, 20 flags (1 previous member was a
-//           bitfield, 2 packed), 24 the struct's alignment
+// Frames: 8 u32 fields at byte offsets 0..28; F_PC is the machine's pc,
+// the other fields are named per machine below (each an activation of the
+// libbpf function the machine follows). Printer frames keep their type
+// (F_DECL, F_CHAIN, F_SDEF) in F_TYPE.
 const FRAME: usize = 32;
+const F_PC: u32 = 0;
+const F_TYPE: u32 = 28;
+// btf_dump_order_type
+const FO_ID: u32 = 4;
+const FO_THROUGH_PTR: u32 = 8;
+const FO_INDEX: u32 = 12; // member or parameter index
+const FO_STRONG: u32 = 16; // is_strong
+// btf_dump_emit_type
+const FE_ID: u32 = 4;
+const FE_CONT: u32 = 8; // cont_id
+const FE_INDEX: u32 = 12; // member or parameter index
+const FE_MEMBER_CONT: u32 = 16; // cont_id for the members
+// F_DECL (btf_dump_emit_type_decl)
+const FD_START: u32 = 4; // start of its part of the decl stack
+const FD_LEFT: u32 = 8; // entries left in that part (shared by its chain frames)
+const FD_NAME: u32 = 12; // field name address
+const FD_LEVEL: u32 = 16; // indent level
+// F_CHAIN (btf_dump_emit_type_chain)
+const FC_DECL: u32 = 4; // index of its F_DECL frame
+const FC_LAST_PTR: u32 = 8; // last_was_ptr
+const FC_ID: u32 = 12; // ARRAY or FUNC_PROTO being finished
+const FC_PARAM: u32 = 16; // parameter index
+const FC_MULTIDIM: u32 = 20; // a multi-dimensional array
+// F_SDEF (btf_dump_emit_struct_def)
+const FS_ID: u32 = 4;
+const FS_LEVEL: u32 = 8; // indent level
+const FS_MEMBER: u32 = 12; // member index
+const FS_BIT_OFF: u32 = 16; // bit offset reached
+const FS_FLAGS: u32 = 20; // SD_AFTER_BITFIELD | SD_PACKED
+const FS_ALIGN: u32 = 24; // the struct's alignment
+const SD_AFTER_BITFIELD: u32 = 1; // the previous member was a bitfield
+const SD_PACKED: u32 = 2;
+
+// Characters the dumper writes one at a time.
+const CH_NL: u32 = 0x0a;
+const CH_SPACE: u32 = 0x20;
+const CH_LPAREN: u32 = 0x28;
+const CH_RPAREN: u32 = 0x29;
+const CH_COMMA: u32 = 0x2c;
+const CH_MINUS: u32 = 0x2d;
+const CH_SEMI: u32 = 0x3b;
+const CH_LBRACKET: u32 = 0x5b;
+const CH_RBRACKET: u32 = 0x5d;
+const CH_UNDERSCORE: u32 = 0x5f;
+const CH_TAB: u32 = 0x09;
+const CH_RBRACE: u32 = 0x7d;
 const F_DECL: u32 = 1;
 const F_CHAIN: u32 = 2;
 const F_SDEF: u32 = 3;
@@ -156,6 +193,11 @@ const S_AFTER_MEMBER: u32 = 2;
   kv: usize = 0;
   n: u32 = 0;
   ptrSz: i32 = 8;
+  /**
+   * The Btf being dumped, by address: this class is unmanaged, and dumpC
+   * holds the Btf for the dumper's whole life.
+   */
+  btfAddr: usize = 0;
   failed: bool = false;
   /**
    * Stacks deeper than these mean a cycle libbpf would recurse on forever:
@@ -185,8 +227,9 @@ const S_AFTER_MEMBER: u32 = 2;
   alignStack: U32Vec;
   outLimit: u32 = 0;
 
-  constructor(t: TypeTable, ptrSz: i32, outCap: u32) {
+  constructor(btf: Btf, t: TypeTable, ptrSz: i32, outCap: u32) {
     const n = t.n;
+    this.btfAddr = changetype<usize>(btf);
     const cap = outCap < 256 ? 256 : outCap;
     const state = heap.alloc(n);
     memory.fill(state, 0, n);
@@ -284,7 +327,7 @@ const S_AFTER_MEMBER: u32 = 2;
   }
   @inline u32dec(v: u32): void { this.u64dec(<u64>v); }
   i64dec(v: i64): void {
-    if (v < 0) { this.byte(0x2d); this.u64dec(<u64>0 - <u64>v); }
+    if (v < 0) { this.byte(CH_MINUS); this.u64dec(<u64>0 - <u64>v); }
     else this.u64dec(<u64>v);
   }
   @inline i32dec(v: i32): void { this.i64dec(<i64>v); }
@@ -461,35 +504,9 @@ const S_AFTER_MEMBER: u32 = 2;
     return load<i32>(memo + (<usize>id << 2));
   }
 
-  /** btf__resolve_size: size in bytes, or -1. */
-  resolveSize(id: u32): i64 {
-    let nelems: u64 = 1;
-    for (let depth = 0; depth < 32 && id != 0; depth++) {
-      const k = this.kind(id);
-      switch (k) {
-        case KIND_INT: case KIND_STRUCT: case KIND_UNION: case KIND_ENUM:
-        case KIND_ENUM64: case KIND_DATASEC: case KIND_FLOAT: {
-          const sz = <u64>load<u32>(this.rec(id), T_SIZE) * nelems;
-          return sz > 0xffffffff ? -1 : <i64>sz;
-        }
-        case KIND_PTR: {
-          const sz = <u64>this.ptrSz * nelems;
-          return sz > 0xffffffff ? -1 : <i64>sz;
-        }
-        case KIND_TYPEDEF: case KIND_VOLATILE: case KIND_CONST: case KIND_RESTRICT:
-        case KIND_VAR: case KIND_DECL_TAG: case KIND_TYPE_TAG:
-          id = this.typeOf(id);
-          break;
-        case KIND_ARRAY:
-          nelems *= <u64>this.arrayNelems(id);
-          if (nelems > 0xffffffff) return -1;
-          id = this.arrayElem(id);
-          break;
-        default:
-          return -1;
-      }
-    }
-    return -1;
+  /** btf__resolve_size: size in bytes, or -1 (the one implementation, Btf.resolveSize). */
+  @inline resolveSize(id: u32): i64 {
+    return changetype<Btf>(this.btfAddr).resolveSize(id, this.ptrSz);
   }
 
   /** btf_is_struct_packed. */
@@ -529,7 +546,7 @@ const S_AFTER_MEMBER: u32 = 2;
     for (let x = dup; x >= 10; x /= 10) digits++;
     const suffix: u32 = 3 + digits;
     for (let j: u32 = 0; j < suffix && len < 255; j++) {
-      let c: u32 = 0x5f; // '_'
+      let c: u32 = CH_UNDERSCORE;
       if (j >= 3) {
         let v = dup;
         for (let k = digits - 1 - (j - 3); k > 0; k--) v /= 10;
@@ -557,7 +574,7 @@ const S_AFTER_MEMBER: u32 = 2;
     const n: u32 = lvl > 13 ? 13 : lvl;
     this.reserve(n);
     const p = this.outPtr + this.outLen;
-    for (let i: u32 = 0; i < n; i++) store<u8>(p + i, 0x09);
+    for (let i: u32 = 0; i < n; i++) store<u8>(p + i, <u8>CH_TAB);
     this.outLen += n;
   }
 
@@ -587,7 +604,7 @@ const S_AFTER_MEMBER: u32 = 2;
 
   structFwd(id: u32): void {
     this.lit(this.kind(id) == KIND_STRUCT ? "struct" : "union");
-    if (this.nameOff(id) != 0) this.byte(0x20);
+    if (this.nameOff(id) != 0) this.byte(CH_SPACE);
     this.putC(this.typeName(id));
   }
 
@@ -606,7 +623,7 @@ const S_AFTER_MEMBER: u32 = 2;
     const vlen = this.vlen(id);
     const k = this.kind(id);
     this.lit("enum");
-    if (this.nameOff(id) != 0) this.byte(0x20);
+    if (this.nameOff(id) != 0) this.byte(CH_SPACE);
     this.putC(this.typeName(id));
     if (vlen == 0) return;
     this.lit(" {");
@@ -619,7 +636,7 @@ const S_AFTER_MEMBER: u32 = 2;
       // Enumerators share the identifier namespace with typedefs, and are
       // counted again every time the enum is printed (as libbpf does).
       const dup = this.identNames.bump(name);
-      this.byte(0x0a);
+      this.byte(CH_NL);
       this.pfx(lvl + 1);
       this.putC(name);
       if (dup > 1) { this.lit("___"); this.u32dec(dup); }
@@ -634,11 +651,11 @@ const S_AFTER_MEMBER: u32 = 2;
         if (signed) { this.i64dec(<i64>v); this.lit("LL"); }
         else { this.u64dec(v); this.lit("ULL"); }
       }
-      this.byte(0x2c);
+      this.byte(CH_COMMA);
     }
-    this.byte(0x0a);
+    this.byte(CH_NL);
     this.pfx(lvl);
-    this.byte(0x7d);
+    this.byte(CH_RBRACE);
     const size = load<u32>(this.rec(id), T_SIZE);
     if (size == 1) this.lit(" __attribute__((mode(byte)))");
     else if (size == 8 && this.ptrSz == 8 && (k == KIND_ENUM || !hiBits)) this.lit(" __attribute__((mode(word)))");
@@ -655,7 +672,7 @@ const S_AFTER_MEMBER: u32 = 2;
     else return;
     this.lit("typedef ");
     this.lit(base);
-    this.byte(0x20);
+    this.byte(CH_SPACE);
     this.putC(name);
     this.lit(";\n\n");
   }
@@ -708,12 +725,12 @@ const S_AFTER_MEMBER: u32 = 2;
   }
 
   private padLine(idx: i32, bits: i32, lvl: u32): void {
-    this.byte(0x0a);
+    this.byte(CH_NL);
     this.pfx(lvl);
     this.lit(idx == 0 ? "long" : idx == 1 ? "int" : idx == 2 ? "short" : "char");
     this.lit(": ");
     this.i32dec(bits);
-    this.byte(0x3b);
+    this.byte(CH_SEMI);
   }
 
   // ---- the printer machine: emit_type_decl / emit_type_chain / emit_struct_def
@@ -750,7 +767,7 @@ const S_AFTER_MEMBER: u32 = 2;
       return 0;
     }
     const f = this.printFrames.push();
-    store<u32>(f, type, 28);
+    store<u32>(f, type, F_TYPE);
     return f;
   }
 
@@ -773,24 +790,24 @@ const S_AFTER_MEMBER: u32 = 2;
     }
     const f = this.newFrame(F_DECL);
     if (f == 0) return;
-    store<u32>(f, start, 4);
-    store<u32>(f, decl.len - start, 8);
-    store<u32>(f, <u32>fname, 12);
-    store<u32>(f, lvl, 16);
+    store<u32>(f, start, FD_START);
+    store<u32>(f, decl.len - start, FD_LEFT);
+    store<u32>(f, <u32>fname, FD_NAME);
+    store<u32>(f, lvl, FD_LEVEL);
   }
 
   private pushChain(declIdx: u32): void {
     const f = this.newFrame(F_CHAIN);
     if (f == 0) return;
-    store<u32>(f, declIdx, 4);
-    store<u32>(f, 1, 8); // last_was_ptr starts true
+    store<u32>(f, declIdx, FC_DECL);
+    store<u32>(f, 1, FC_LAST_PTR); // last_was_ptr starts true
   }
 
   private pushStructDef(id: u32, lvl: u32): void {
     const f = this.newFrame(F_SDEF);
     if (f == 0) return;
-    store<u32>(f, id, 4);
-    store<u32>(f, lvl, 8);
+    store<u32>(f, id, FS_ID);
+    store<u32>(f, lvl, FS_LEVEL);
   }
 
   private runPrinter(base: u32): void {
@@ -798,7 +815,7 @@ const S_AFTER_MEMBER: u32 = 2;
     while (frames.len > base) {
       if (this.failed) { frames.len = base; return; }
       const fi = frames.len - 1;
-      const type = load<u32>(frames.at(fi), 28);
+      const type = load<u32>(frames.at(fi), F_TYPE);
       if (type == F_DECL) this.stepDecl(fi);
       else if (type == F_CHAIN) this.stepChain(fi);
       else this.stepStructDef(fi);
@@ -807,19 +824,19 @@ const S_AFTER_MEMBER: u32 = 2;
 
   private stepDecl(fi: u32): void {
     const f = this.printFrames.at(fi);
-    if (load<u32>(f) == 0) {
-      store<u32>(f, 1);
+    if (load<u32>(f, F_PC) == 0) {
+      store<u32>(f, 1, F_PC);
       this.pushChain(fi);
     } else {
-      this.decl.len = load<u32>(f, 4); // drop this declaration's stack frame
+      this.decl.len = load<u32>(f, FD_START); // drop this declaration's stack frame
       this.printFrames.pop();
     }
   }
 
   /** Print the modifiers directly above the current element as prefixes (btf_dump_emit_mods). */
   private emitMods(df: usize): void {
-    const start = load<u32>(df, 4);
-    let cnt = load<u32>(df, 8);
+    const start = load<u32>(df, FD_START);
+    let cnt = load<u32>(df, FD_LEFT);
     while (cnt > 0) {
       const k = this.kind(this.decl.get(start + cnt - 1));
       if (k == KIND_VOLATILE) this.lit("volatile ");
@@ -828,23 +845,23 @@ const S_AFTER_MEMBER: u32 = 2;
       else break;
       cnt--;
     }
-    store<u32>(df, cnt, 8);
+    store<u32>(df, cnt, FD_LEFT);
   }
 
   /** btf_dump_drop_mods: skip modifiers (type tags included). */
   private dropMods(df: usize): void {
-    const start = load<u32>(df, 4);
-    let cnt = load<u32>(df, 8);
+    const start = load<u32>(df, FD_START);
+    let cnt = load<u32>(df, FD_LEFT);
     while (cnt > 0) {
       const k = this.kind(this.decl.get(start + cnt - 1));
       if (k != KIND_VOLATILE && k != KIND_CONST && k != KIND_RESTRICT && k != KIND_TYPE_TAG) break;
       cnt--;
     }
-    store<u32>(df, cnt, 8);
+    store<u32>(df, cnt, FD_LEFT);
   }
 
   private emitName(fname: usize, lastWasPtr: bool): void {
-    if (load<u8>(fname) != 0 && !lastWasPtr) this.byte(0x20);
+    if (load<u8>(fname) != 0 && !lastWasPtr) this.byte(CH_SPACE);
     this.putC(fname);
   }
 
@@ -852,49 +869,49 @@ const S_AFTER_MEMBER: u32 = 2;
   private stepChain(fi: u32): void {
     const frames = this.printFrames;
     let f = frames.at(fi);
-    const declIdx = load<u32>(f, 4);
+    const declIdx = load<u32>(f, FC_DECL);
     const df = frames.at(declIdx);
-    const start = load<u32>(df, 4);
-    const fname = <usize>load<u32>(df, 12);
-    const lvl = load<u32>(df, 16);
-    const pc = load<u32>(f);
+    const start = load<u32>(df, FD_START);
+    const fname = <usize>load<u32>(df, FD_NAME);
+    const lvl = load<u32>(df, FD_LEVEL);
+    const pc = load<u32>(f, F_PC);
 
     if (pc == C_ARRAY_AFTER) {
-      if (load<u32>(f, 20) == 0) this.byte(0x29);
-      this.byte(0x5b); this.u32dec(this.arrayNelems(load<u32>(f, 12))); this.byte(0x5d);
+      if (load<u32>(f, FC_MULTIDIM) == 0) this.byte(CH_RPAREN);
+      this.byte(CH_LBRACKET); this.u32dec(this.arrayNelems(load<u32>(f, FC_ID))); this.byte(CH_RBRACKET);
       frames.pop();
       return;
     }
     if (pc == C_FP_NESTED_AFTER) {
-      this.byte(0x29);
+      this.byte(CH_RPAREN);
       this.fpParamsStart(fi);
       return;
     }
     if (pc == C_FP_PARAM) {
-      const id = load<u32>(f, 12);
-      const i = load<u32>(f, 16);
+      const id = load<u32>(f, FC_ID);
+      const i = load<u32>(f, FC_PARAM);
       const vlen = this.vlen(id);
-      if (i >= vlen) { this.byte(0x29); frames.pop(); return; }
+      if (i >= vlen) { this.byte(CH_RPAREN); frames.pop(); return; }
       if (i > 0) this.lit(", ");
       const p = this.param(id, i);
       const ptype = load<u32>(p, 4);
-      if (i == vlen - 1 && ptype == 0) { this.lit("..."); this.byte(0x29); frames.pop(); return; }
-      store<u32>(f, i + 1, 16);
+      if (i == vlen - 1 && ptype == 0) { this.lit("..."); this.byte(CH_RPAREN); frames.pop(); return; }
+      store<u32>(f, i + 1, FC_PARAM);
       this.pushDecl(ptype, this.str(load<u32>(p)), lvl);
       return;
     }
 
     // C_LOOP
-    let last = load<u32>(f, 8) != 0;
+    let last = load<u32>(f, FC_LAST_PTR) != 0;
     while (true) {
-      let cnt = load<u32>(df, 8);
+      let cnt = load<u32>(df, FD_LEFT);
       if (cnt == 0) {
         this.emitName(fname, last);
         frames.pop();
         return;
       }
       cnt--;
-      store<u32>(df, cnt, 8);
+      store<u32>(df, cnt, FD_LEFT);
       const id = this.decl.get(start + cnt);
       if (id == 0) {
         this.emitMods(df);
@@ -912,7 +929,7 @@ const S_AFTER_MEMBER: u32 = 2;
           this.emitMods(df);
           if (this.nameOff(id) == 0) {
             // Inline anonymous definition; the loop resumes after it with last_was_ptr false.
-            store<u32>(f, 0, 8);
+            store<u32>(f, 0, FC_LAST_PTR);
             this.pushStructDef(id, lvl);
             return;
           }
@@ -946,28 +963,28 @@ const S_AFTER_MEMBER: u32 = 2;
         }
         case KIND_ARRAY: {
           this.dropMods(df);
-          const rest = load<u32>(df, 8);
+          const rest = load<u32>(df, FD_LEFT);
           if (rest == 0) {
             this.emitName(fname, last);
-            this.byte(0x5b); this.u32dec(this.arrayNelems(id)); this.byte(0x5d);
+            this.byte(CH_LBRACKET); this.u32dec(this.arrayNelems(id)); this.byte(CH_RBRACKET);
             frames.pop();
             return;
           }
           const multidim = this.kind(this.decl.get(start + rest - 1)) == KIND_ARRAY;
-          if (load<u8>(fname) != 0 && !last) this.byte(0x20);
-          if (!multidim) this.byte(0x28);
-          store<u32>(f, C_ARRAY_AFTER);
-          store<u32>(f, id, 12);
-          store<u32>(f, multidim ? 1 : 0, 20);
+          if (load<u8>(fname) != 0 && !last) this.byte(CH_SPACE);
+          if (!multidim) this.byte(CH_LPAREN);
+          store<u32>(f, C_ARRAY_AFTER, F_PC);
+          store<u32>(f, id, FC_ID);
+          store<u32>(f, multidim ? 1 : 0, FC_MULTIDIM);
           this.pushChain(declIdx);
           return;
         }
         case KIND_FUNC_PROTO: {
           this.dropMods(df);
-          store<u32>(f, id, 12);
-          if (load<u32>(df, 8) != 0) {
+          store<u32>(f, id, FC_ID);
+          if (load<u32>(df, FD_LEFT) != 0) {
             this.lit(" (");
-            store<u32>(f, C_FP_NESTED_AFTER);
+            store<u32>(f, C_FP_NESTED_AFTER, F_PC);
             this.pushChain(declIdx);
             return;
           }
@@ -987,25 +1004,25 @@ const S_AFTER_MEMBER: u32 = 2;
   /** The "(" params ")" of a function prototype; the frame then loops over params. */
   private fpParamsStart(fi: u32): void {
     const f = this.printFrames.at(fi);
-    const id = load<u32>(f, 12);
+    const id = load<u32>(f, FC_ID);
     const vlen = this.vlen(id);
-    this.byte(0x28);
+    this.byte(CH_LPAREN);
     if (vlen == 0 || (vlen == 1 && load<u32>(this.param(id, 0), 4) == 0)) {
       this.lit("void)");
       this.printFrames.pop();
       return;
     }
-    store<u32>(f, C_FP_PARAM);
-    store<u32>(f, 0, 16);
+    store<u32>(f, C_FP_PARAM, F_PC);
+    store<u32>(f, 0, FC_PARAM);
   }
 
   /** One activation of btf_dump_emit_struct_def. */
   private stepStructDef(fi: u32): void {
     const frames = this.printFrames;
     const f = frames.at(fi);
-    const id = load<u32>(f, 4);
-    const lvl = load<u32>(f, 8);
-    const pc = load<u32>(f);
+    const id = load<u32>(f, FS_ID);
+    const lvl = load<u32>(f, FS_LEVEL);
+    const pc = load<u32>(f, F_PC);
     const isStruct = this.kind(id) == KIND_STRUCT;
     const vlen = this.vlen(id);
 
@@ -1013,67 +1030,67 @@ const S_AFTER_MEMBER: u32 = 2;
       const align = this.alignOf(id);
       const packed = isStruct ? this.isPacked(id) : false;
       this.lit(isStruct ? "struct" : "union");
-      if (this.nameOff(id) != 0) this.byte(0x20);
+      if (this.nameOff(id) != 0) this.byte(CH_SPACE);
       this.putC(this.typeName(id));
       this.lit(" {");
       const g = frames.at(fi);
-      store<u32>(g, S_MEMBER);
-      store<u32>(g, 0, 12); // member index
-      store<i32>(g, 0, 16); // bit offset reached
-      store<u32>(g, packed ? 2 : 0, 20); // bit 0: previous member was a bitfield, bit 1: packed
-      store<i32>(g, align, 24);
+      store<u32>(g, S_MEMBER, F_PC);
+      store<u32>(g, 0, FS_MEMBER); // member index
+      store<i32>(g, 0, FS_BIT_OFF); // bit offset reached
+      store<u32>(g, packed ? SD_PACKED : 0, FS_FLAGS);
+      store<i32>(g, align, FS_ALIGN);
       return;
     }
-    const i = load<u32>(f, 12);
+    const i = load<u32>(f, FS_MEMBER);
     if (pc == S_AFTER_MEMBER) {
       const m = this.member(id, i);
       let msz = <i32>this.memberBitSize(id, m);
       const moff = <i32>this.memberBitOff(id, m);
       let off: i32;
-      let flags = load<u32>(f, 20) & 2;
+      let flags = load<u32>(f, FS_FLAGS) & SD_PACKED;
       if (msz != 0) {
         this.lit(": ");
         this.i32dec(msz);
         off = moff + msz;
-        flags |= 1;
+        flags |= SD_AFTER_BITFIELD;
       } else {
         const sz = this.resolveSize(load<u32>(m, 4));
         msz = sz < 0 ? 0 : <i32>sz;
         off = moff + msz * 8;
       }
-      this.byte(0x3b);
-      store<u32>(f, S_MEMBER);
-      store<u32>(f, i + 1, 12);
-      store<i32>(f, off, 16);
-      store<u32>(f, flags, 20);
+      this.byte(CH_SEMI);
+      store<u32>(f, S_MEMBER, F_PC);
+      store<u32>(f, i + 1, FS_MEMBER);
+      store<i32>(f, off, FS_BIT_OFF);
+      store<u32>(f, flags, FS_FLAGS);
       return;
     }
     // S_MEMBER
-    const off = load<i32>(f, 16);
-    const flags = load<u32>(f, 20);
+    const off = load<i32>(f, FS_BIT_OFF);
+    const flags = load<u32>(f, FS_FLAGS);
     if (i < vlen) {
       const m = this.member(id, i);
       const msz = this.memberBitSize(id, m);
       const moff = <i32>this.memberBitOff(id, m);
-      const malign = (flags & 2) != 0 ? 1 : this.alignOf(load<u32>(m, 4));
-      const inBitfield = (flags & 1) != 0 && msz != 0;
+      const malign = (flags & SD_PACKED) != 0 ? 1 : this.alignOf(load<u32>(m, 4));
+      const inBitfield = (flags & SD_AFTER_BITFIELD) != 0 && msz != 0;
       this.bitPadding(off, moff, malign, inBitfield, lvl + 1);
-      this.byte(0x0a);
+      this.byte(CH_NL);
       this.pfx(lvl + 1);
-      store<u32>(frames.at(fi), S_AFTER_MEMBER);
+      store<u32>(frames.at(fi), S_AFTER_MEMBER, F_PC);
       this.pushDecl(load<u32>(m, 4), this.str(load<u32>(m)), lvl + 1);
       return;
     }
     const size = load<u32>(this.rec(id), T_SIZE);
-    if (isStruct) this.bitPadding(off, <i32>(size * 8), load<i32>(f, 24), false, lvl + 1);
+    if (isStruct) this.bitPadding(off, <i32>(size * 8), load<i32>(f, FS_ALIGN), false, lvl + 1);
     if (vlen != 0 || size != 0) {
-      this.byte(0x0a);
+      this.byte(CH_NL);
       this.pfx(lvl);
-      this.byte(0x7d);
+      this.byte(CH_RBRACE);
     } else {
-      this.byte(0x7d);
+      this.byte(CH_RBRACE);
     }
-    if ((flags & 2) != 0) this.lit(" __attribute__((packed))");
+    if ((flags & SD_PACKED) != 0) this.lit(" __attribute__((packed))");
     frames.pop();
   }
 
@@ -1084,14 +1101,14 @@ const S_AFTER_MEMBER: u32 = 2;
     const frames = this.orderFrames;
     frames.len = 0;
     let f = frames.push();
-    store<u32>(f, root, 4);
+    store<u32>(f, root, FO_ID);
     let ret: i32 = 0;
     while (frames.len > 0) {
       if (frames.len > this.maxDepth) return this.orderFail(root, WHY_REF_NEST);
       f = frames.top();
-      const pc = load<u32>(f);
-      const id = load<u32>(f, 4);
-      const tp = load<u32>(f, 8) != 0;
+      const pc = load<u32>(f, F_PC);
+      const id = load<u32>(f, FO_ID);
+      const tp = load<u32>(f, FO_THROUGH_PTR) != 0;
       if (pc == O_ENTER) {
         const s = this.st(id);
         if ((s & ORD_MASK) == ORDERED) { ret = 1; frames.pop(); continue; }
@@ -1108,22 +1125,22 @@ const S_AFTER_MEMBER: u32 = 2;
           case KIND_PTR: {
             const target = this.typeOf(id);
             if (this.isOrdered(target)) { this.setOrder(id, ORDERED); ret = 1; frames.pop(); break; }
-            store<u32>(f, O_PTR_AFTER);
+            store<u32>(f, O_PTR_AFTER, F_PC);
             const c = frames.push();
-            store<u32>(c, target, 4);
-            store<u32>(c, 1, 8);
+            store<u32>(c, target, FO_ID);
+            store<u32>(c, 1, FO_THROUGH_PTR);
             break;
           }
           case KIND_ARRAY:
             // return btf_dump_order_type(elem, false): this frame becomes the callee
-            store<u32>(f, this.arrayElem(id), 4);
-            store<u32>(f, 0, 8);
+            store<u32>(f, this.arrayElem(id), FO_ID);
+            store<u32>(f, 0, FO_THROUGH_PTR);
             break;
           case KIND_STRUCT: case KIND_UNION:
             if (tp && named) { ret = 0; frames.pop(); break; }
             this.setOrder(id, ORDERING);
-            store<u32>(f, O_STRUCT_LOOP);
-            store<u32>(f, 0, 12);
+            store<u32>(f, O_STRUCT_LOOP, F_PC);
+            store<u32>(f, 0, FO_INDEX);
             break;
           case KIND_ENUM: case KIND_ENUM64: case KIND_FWD:
             if (named || (s & REFERENCED) == 0) this.queue.push(id);
@@ -1131,20 +1148,20 @@ const S_AFTER_MEMBER: u32 = 2;
             break;
           case KIND_TYPEDEF: {
             const target = this.typeOf(id);
-            store<u32>(f, O_TYPEDEF_AFTER);
+            store<u32>(f, O_TYPEDEF_AFTER, F_PC);
             if (this.isOrdered(target)) { ret = 1; break; } // the call would return 1 at once
             const c = frames.push();
-            store<u32>(c, target, 4);
-            store<u32>(c, tp ? 1 : 0, 8);
+            store<u32>(c, target, FO_ID);
+            store<u32>(c, tp ? 1 : 0, FO_THROUGH_PTR);
             break;
           }
           case KIND_VOLATILE: case KIND_CONST: case KIND_RESTRICT: case KIND_TYPE_TAG:
-            store<u32>(f, this.typeOf(id), 4);
+            store<u32>(f, this.typeOf(id), FO_ID);
             break;
           case KIND_FUNC_PROTO:
-            store<u32>(f, O_FP_LOOP);
-            store<u32>(f, 0, 12); // 0 = return type next, i = param i-1 next
-            store<u32>(f, 0, 16); // is_strong
+            store<u32>(f, O_FP_LOOP, F_PC);
+            store<u32>(f, 0, FO_INDEX); // 0 = return type next, i = param i-1 next
+            store<u32>(f, 0, FO_STRONG); // is_strong
             break;
           case KIND_FUNC: case KIND_VAR: case KIND_DATASEC: case KIND_DECL_TAG:
             this.setOrder(id, ORDERED); ret = 0; frames.pop();
@@ -1161,7 +1178,7 @@ const S_AFTER_MEMBER: u32 = 2;
       }
       if (pc == O_STRUCT_LOOP) {
         // Members already ordered return 1 at once: skip them without a frame.
-        let i = load<u32>(f, 12);
+        let i = load<u32>(f, FO_INDEX);
         const vlen = this.vlen(id);
         let mt: u32 = 0;
         while (i < vlen) {
@@ -1170,9 +1187,9 @@ const S_AFTER_MEMBER: u32 = 2;
           i++;
         }
         if (i < vlen) {
-          store<u32>(f, i + 1, 12);
+          store<u32>(f, i + 1, FO_INDEX);
           const c = frames.push();
-          store<u32>(c, mt, 4);
+          store<u32>(c, mt, FO_ID);
           continue;
         }
         if (this.nameOff(id) != 0) this.queue.push(id);
@@ -1190,8 +1207,8 @@ const S_AFTER_MEMBER: u32 = 2;
         continue;
       }
       // O_FP_LOOP: the return type, then each parameter; ordered ones count as strong at once.
-      let i = load<u32>(f, 12);
-      let strong = load<u32>(f, 16);
+      let i = load<u32>(f, FO_INDEX);
+      let strong = load<u32>(f, FO_STRONG);
       if (i > 0 && ret > 0) strong = 1;
       const vlen = this.vlen(id);
       let next: u32 = 0;
@@ -1201,12 +1218,12 @@ const S_AFTER_MEMBER: u32 = 2;
         strong = 1;
         i++;
       }
-      store<u32>(f, strong, 16);
+      store<u32>(f, strong, FO_STRONG);
       if (i <= vlen) {
-        store<u32>(f, i + 1, 12);
+        store<u32>(f, i + 1, FO_INDEX);
         const c = frames.push();
-        store<u32>(c, next, 4);
-        store<u32>(c, tp ? 1 : 0, 8);
+        store<u32>(c, next, FO_ID);
+        store<u32>(c, tp ? 1 : 0, FO_THROUGH_PTR);
         continue;
       }
       ret = <i32>strong;
@@ -1226,13 +1243,13 @@ const S_AFTER_MEMBER: u32 = 2;
     const frames = this.emitFrames;
     frames.len = 0;
     let f = frames.push();
-    store<u32>(f, root, 4);
+    store<u32>(f, root, FE_ID);
     while (frames.len > 0 && !this.failed) {
       if (frames.len > this.maxDepth) { this.fatal(Err.LOOP, root, WHY_REF_NEST); return; }
       f = frames.top();
-      const pc = load<u32>(f);
-      const id = load<u32>(f, 4);
-      const cont = load<u32>(f, 8);
+      const pc = load<u32>(f, F_PC);
+      const id = load<u32>(f, FE_ID);
+      const cont = load<u32>(f, FE_CONT);
       if (pc == E_ENTER) {
         const s = this.st(id);
         if ((s & EMIT_MASK) == EMITTED) { frames.pop(); continue; }
@@ -1270,10 +1287,10 @@ const S_AFTER_MEMBER: u32 = 2;
             frames.pop();
             break;
           case KIND_PTR: case KIND_VOLATILE: case KIND_CONST: case KIND_RESTRICT: case KIND_TYPE_TAG:
-            store<u32>(f, this.typeOf(id), 4); // tail call with the same cont_id
+            store<u32>(f, this.typeOf(id), FE_ID); // tail call with the same cont_id
             break;
           case KIND_ARRAY:
-            store<u32>(f, this.arrayElem(id), 4);
+            store<u32>(f, this.arrayElem(id), FE_ID);
             break;
           case KIND_FWD:
             this.fwdDef(id);
@@ -1283,34 +1300,34 @@ const S_AFTER_MEMBER: u32 = 2;
             break;
           case KIND_TYPEDEF: {
             this.setEmit(id, EMITTING);
-            store<u32>(f, E_TYPEDEF_AFTER);
+            store<u32>(f, E_TYPEDEF_AFTER, F_PC);
             const target = this.typeOf(id);
             if (this.isEmitted(target)) break; // the call would return at once
             const c = frames.push();
-            store<u32>(c, target, 4);
-            store<u32>(c, id, 8);
+            store<u32>(c, target, FE_ID);
+            store<u32>(c, id, FE_CONT);
             break;
           }
           case KIND_STRUCT: case KIND_UNION: {
             this.setEmit(id, EMITTING);
             const anon = this.nameOff(id) == 0;
             if (cont == 0 || anon) {
-              store<u32>(f, E_STRUCT_LOOP);
-              store<u32>(f, 0, 12);
-              store<u32>(f, anon ? cont : id, 16);
+              store<u32>(f, E_STRUCT_LOOP, F_PC);
+              store<u32>(f, 0, FE_INDEX);
+              store<u32>(f, anon ? cont : id, FE_MEMBER_CONT);
             } else {
               if ((this.st(id) & FWD_EMITTED) == 0 && id != cont) {
                 this.structFwd(id);
                 this.lit(";\n\n");
                 this.setSt(id, this.st(id) | FWD_EMITTED);
               }
-              store<u32>(f, E_STRUCT_END);
+              store<u32>(f, E_STRUCT_END, F_PC);
             }
             break;
           }
           case KIND_FUNC_PROTO:
-            store<u32>(f, E_FP_LOOP);
-            store<u32>(f, 0, 12);
+            store<u32>(f, E_FP_LOOP, F_PC);
+            store<u32>(f, 0, FE_INDEX);
             break;
           default:
             frames.pop();
@@ -1328,7 +1345,7 @@ const S_AFTER_MEMBER: u32 = 2;
       }
       if (pc == E_STRUCT_LOOP) {
         // Members already emitted need no call.
-        let i = load<u32>(f, 12);
+        let i = load<u32>(f, FE_INDEX);
         const vlen = this.vlen(id);
         let mt: u32 = 0;
         while (i < vlen) {
@@ -1337,14 +1354,14 @@ const S_AFTER_MEMBER: u32 = 2;
           i++;
         }
         if (i < vlen) {
-          store<u32>(f, i + 1, 12);
-          const newCont = load<u32>(f, 16);
+          store<u32>(f, i + 1, FE_INDEX);
+          const newCont = load<u32>(f, FE_MEMBER_CONT);
           const c = frames.push();
-          store<u32>(c, mt, 4);
-          store<u32>(c, newCont, 8);
+          store<u32>(c, mt, FE_ID);
+          store<u32>(c, newCont, FE_CONT);
           continue;
         }
-        store<u32>(f, E_STRUCT_END);
+        store<u32>(f, E_STRUCT_END, F_PC);
         continue;
       }
       if (pc == E_STRUCT_END) {
@@ -1359,7 +1376,7 @@ const S_AFTER_MEMBER: u32 = 2;
         continue;
       }
       // E_FP_LOOP: the return type, then each parameter, all with our cont_id.
-      let i = load<u32>(f, 12);
+      let i = load<u32>(f, FE_INDEX);
       const vlen = this.vlen(id);
       let next: u32 = 0;
       while (i <= vlen) {
@@ -1368,10 +1385,10 @@ const S_AFTER_MEMBER: u32 = 2;
         i++;
       }
       if (i <= vlen) {
-        store<u32>(f, i + 1, 12);
+        store<u32>(f, i + 1, FE_INDEX);
         const c = frames.push();
-        store<u32>(c, next, 4);
-        store<u32>(c, cont, 8);
+        store<u32>(c, next, FE_ID);
+        store<u32>(c, cont, FE_CONT);
         continue;
       }
       frames.pop();
@@ -1485,7 +1502,7 @@ export function dumpC(btf: Btf, out: ByteSink, flags: u32, ptrSize: i32, roots: 
   if (ps <= 0) { ps = btf.ptrSize(); if (ps <= 0) ps = 8; }
   const t = TypeTable.create(btf);
   // A vmlinux header is about half the size of the type section.
-  const d = new CDumper(t, ps, nroots > 0 ? 1 << 16 : btf.typeLen / 2 + (1 << 16));
+  const d = new CDumper(btf, t, ps, nroots > 0 ? 1 << 16 : btf.typeLen / 2 + (1 << 16));
   const ok = run(d, flags, roots, nroots);
   if (ok) d.moveOut(out);
   d.free();

@@ -11,6 +11,7 @@
 
 import { Btf } from "../btf";
 import { cstrcmp } from "../bytes";
+import { U32Vec } from "../vec";
 import {
   COMMON_LEN, ENUM64_LEN, ENUM_LEN, KIND_ARRAY, KIND_CONST, KIND_DECL_TAG,
   KIND_ENUM, KIND_ENUM64, KIND_FLOAT, KIND_FUNC_PROTO, KIND_INT, KIND_PTR,
@@ -241,15 +242,15 @@ function sortName(t: TypeTable, m: ChainMemo, id: u32): usize {
   // Scratch for the ids along a chain, one per value of `incl`: hashing a
   // struct with members (incl) hashes its member types without (not incl),
   // so the two walks can be under way at once.
-  chain0: U32Scratch;
-  chain1: U32Scratch;
+  chain0: U32Vec;
+  chain1: U32Vec;
 
   constructor(t: TypeTable) {
     const n = <usize>t.n;
     const done = heap.alloc(n);
     memory.fill(done, 0, n);
-    this.chain0 = U32Scratch.create();
-    this.chain1 = U32Scratch.create();
+    this.chain0 = new U32Vec(64);
+    this.chain1 = new U32Vec(64);
     this.t = t;
     this.memo0 = heap.alloc(n << 3);
     this.memo1 = heap.alloc(n << 3);
@@ -299,19 +300,19 @@ function sortName(t: TypeTable, m: ChainMemo, id: u32): usize {
     const memo = incl ? this.memo1 : this.memo0;
     const chain = incl ? this.chain1 : this.chain0;
     // Walk down to a memoised type or the end of the chain.
-    let len: u32 = 0;
+    chain.len = 0;
     let cur = id;
     let tail: u64 = 0;
     let haveTail = false;
     while (true) {
       if ((load<u8>(this.done + cur) & bit) != 0) { tail = load<u64>(memo + (<usize>cur << 3)); haveTail = true; break; }
-      chain.set(len, cur);
-      len++;
+      chain.push(cur);
       const nx = this.next(cur);
-      if (nx < 0 || len > this.t.n) break; // a DECL_TAG loop ends the chain
+      if (nx < 0 || chain.len > this.t.n) break; // a DECL_TAG loop ends the chain
       cur = <u32>nx;
     }
     // Fold back up: h(x) = hasher(head(x), h(next(x))).
+    const len = chain.len;
     let i = len;
     while (i > 0) {
       i--;
@@ -337,30 +338,6 @@ function sortName(t: TypeTable, m: ChainMemo, id: u32): usize {
     heap.free(this.done);
     this.chain0.free();
     this.chain1.free();
-    heap.free(changetype<usize>(this));
-  }
-}
-
-/** A growable u32 scratch array indexed directly. */
-@unmanaged class U32Scratch {
-  ptr: usize = 0;
-  cap: u32 = 0;
-  static create(): U32Scratch {
-    const s = new U32Scratch();
-    s.cap = 64;
-    s.ptr = heap.alloc(256);
-    return s;
-  }
-  @inline get(i: u32): u32 { return load<u32>(this.ptr + (<usize>i << 2)); }
-  set(i: u32, v: u32): void {
-    if (i >= this.cap) {
-      while (i >= this.cap) this.cap <<= 1;
-      this.ptr = heap.realloc(this.ptr, <usize>this.cap << 2);
-    }
-    store<u32>(this.ptr + (<usize>i << 2), v);
-  }
-  free(): void {
-    heap.free(this.ptr);
     heap.free(changetype<usize>(this));
   }
 }

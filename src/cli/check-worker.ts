@@ -10,7 +10,7 @@
 // order, so the report (results, disagreements) and the first error are
 // those of `--jobs 1`.
 
-import { BtfError } from "../errors.js";
+import { BtfError, type BtfErrorCode } from "../errors.js";
 import { Btf } from "../btf.js";
 import { init, guard, compiledModule } from "../core.js";
 import { loadBtf } from "../load.js";
@@ -123,7 +123,7 @@ export async function checkFile(checker: Checker, path: string): Promise<ReturnT
 }
 
 /** A BtfError as plain data (what crosses the thread boundary). */
-interface ErrorData { code: string; message: string; offset?: number; typeId?: number; file?: string }
+interface ErrorData { code: BtfErrorCode; message: string; offset?: number; typeId?: number; file?: string }
 
 function errorData(e: unknown): ErrorData {
   if (e instanceof BtfError) return { code: e.code, message: e.message, offset: e.offset, typeId: e.typeId, file: e.file };

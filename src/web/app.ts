@@ -6,6 +6,7 @@
 
 import WORKER_SOURCE from "virtual:explorer-worker";
 import type { Envelope, Request, Reply, Caps, DocInfo, SearchReply, TypeDetails, Hit, Segment, OpenMode, Download, ChangesReply, CompareReply, ChangeItem, CoreReply, CoreRow } from "./protocol.js";
+import { KIND } from "../generated/kinds.js";
 
 // ---- worker RPC --------------------------------------------------------------
 
@@ -573,7 +574,7 @@ function bitsText(bits: number): string { return `${bits} bit${bits === 1 ? "" :
 function layoutBar(t: TypeDetails): HTMLElement | null {
   if (!t.segments.length) return null;
   const box = el("div", { class: "layout" });
-  if (t.kind === 5) {
+  if (t.kind === KIND.UNION) {
     const total = Math.max(1, (t.size ?? 0) * 8);
     for (const s of t.segments.slice(0, MAX_ROWS)) {
       const m = t.members[s.member!];
@@ -628,7 +629,7 @@ function layoutBar(t: TypeDetails): HTMLElement | null {
 function membersTable(t: TypeDetails): HTMLElement | null {
   if (!t.members.length) return null;
   const rows: HTMLElement[] = [];
-  const order = t.kind === 5 ? t.segments : t.segments;
+  const order = t.kind === KIND.UNION ? t.segments : t.segments;
   for (const s of order) {
     if (s.kind !== "member") {
       rows.push(el("tr", { class: s.kind }, el("td", { class: "num" }, offsetText(s.startBit)), el("td", { class: "num" }, sizeText(s.bits)), el("td", { colspan: "2" }, s.kind === "hole" ? `/* hole: ${sizeText(s.bits)}${s.bits % 8 ? "" : " bytes"} */` : `/* tail padding: ${sizeText(s.bits)}${s.bits % 8 ? "" : " bytes"} */`)));
@@ -641,7 +642,7 @@ function membersTable(t: TypeDetails): HTMLElement | null {
       el("td", { class: "mname" }, el("span", { class: `swatch c${s.member! % 8}` }), m.name || "(anon)"),
       el("td", {}, typeLink(t.doc, m.type, m.typeLabel))));
   }
-  return el("table", { class: "grid members" }, el("thead", {}, el("tr", {}, el("th", {}, "offset"), el("th", {}, "size"), el("th", {}, t.kind === 15 ? "variable" : "member"), el("th", {}, "type"))), el("tbody", {}, ...rows));
+  return el("table", { class: "grid members" }, el("thead", {}, el("tr", {}, el("th", {}, "offset"), el("th", {}, "size"), el("th", {}, t.kind === KIND.DATASEC ? "variable" : "member"), el("th", {}, "type"))), el("tbody", {}, ...rows));
 }
 
 function renderType(t: TypeDetails): void {
@@ -652,8 +653,8 @@ function renderType(t: TypeDetails): void {
   const title = el("h2", {}, kindBadge(t.kind), " ", t.label, el("span", { class: "id" }, `#${t.id}`));
   const meta: string[] = [];
   if (t.size !== null) meta.push(`size ${n(t.size)} byte${t.size === 1 ? "" : "s"}`);
-  else if (t.resolvedSize >= 0 && t.kind !== 12 && t.kind !== 13) meta.push(`resolves to ${n(t.resolvedSize)} bytes`);
-  if (t.members.length) meta.push(`${t.members.length} ${t.kind === 15 ? "variables" : "members"}`);
+  else if (t.resolvedSize >= 0 && t.kind !== KIND.FUNC && t.kind !== KIND.FUNC_PROTO) meta.push(`resolves to ${n(t.resolvedSize)} bytes`);
+  if (t.members.length) meta.push(`${t.members.length} ${t.kind === KIND.DATASEC ? "variables" : "members"}`);
   const holes = t.segments.filter((s) => s.kind === "hole");
   if (holes.length) meta.push(`${holes.length} hole${holes.length === 1 ? "" : "s"} (${n(holes.reduce((a, s) => a + s.bits, 0) / 8)} bytes)`);
   if (t.inBase) meta.push(`from ${d.baseName}`);

@@ -3,15 +3,9 @@
 // enumerators, parameters, and a short type label for links. Everything here
 // is per opened type (bounded by one record's vlen), never per table.
 
-import { Btf, KIND_NAMES } from "../btf.js";
+import { Btf, KIND as K, KIND_NAMES } from "../btf.js";
 import type { MemberRow, Segment } from "./protocol.js";
 
-const K = {
-  INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9,
-  CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16,
-  DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19,
-} as const;
-export { K as KINDS };
 
 /** Longest modifier/pointer/array chain a label follows before giving up. */
 const MAX_CHAIN = 32;

@@ -17,7 +17,7 @@
 // The explorer (worker.ts) looks two names up here:
 //  - "check": run with { btf: module, kernel: its kernel, target, targetName }
 //    per selected kernel; its output is the JSON report ({ results: [...] },
-//    issue 3's schema), whose results the panel merges and shows;
+//    the CheckReport of src/check.ts), whose results the panel merges and shows;
 //  - "distill-ko": run with { btf: module, kernel, ko: the module's .ko }; its
 //    output is offered as a download (<module>.distilled.ko).
 //  - "core": run with { btf: a kernel's vmlinux, modules, object, targetName:

@@ -9,7 +9,8 @@ import * as api from "../index.js";
 import { findOp, opNames, hasDistilledBase, type OpCase } from "./ops.js";
 import { NameIndex } from "./search.js";
 import { typeNames, typeKinds, ReverseIndex } from "./bulk.js";
-import { typeLabel, memberRows, layoutSegments, kindName, KINDS } from "./describe.js";
+import { typeLabel, memberRows, layoutSegments, kindName } from "./describe.js";
+import { KIND as KINDS } from "../btf.js";
 import type { Envelope, Request, Reply, DocInfo, Hit, SearchReply, TypeDetails, Caps, OpenMode, Download, CoreReply } from "./protocol.js";
 import { changesBetween, compareType } from "./compare.js";
 
